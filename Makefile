@@ -1,0 +1,38 @@
+# ocicred — see README.md. `make help` lists the targets.
+GO       ?= go
+BIN      ?= bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+PKG      := github.com/ocicred/ocicred
+LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
+GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
+
+.PHONY: help build test test-short lint demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/ocicred and bin/docker-credential-ocicred
+	$(GOBUILD) -o $(BIN)/ocicred ./cmd/ocicred
+	$(GOBUILD) -o $(BIN)/docker-credential-ocicred ./cmd/docker-credential-ocicred
+
+test: ## vet, then every test with the race detector (end-to-end included)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short: ## unit tests only (skips the end-to-end suite)
+	$(GO) test -race -short -count=1 ./...
+
+lint: ## go vet and staticcheck
+	$(GO) vet ./...
+	staticcheck ./...
+
+demo: build ## run a daemon, a local registry with auth, and a pull through the helper
+	$(GO) run ./internal/demo --bin $(BIN)
+
+bench: build ## print the benchmark figures
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove built files
+	rm -rf $(BIN) dist
