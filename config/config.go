@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
-	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
