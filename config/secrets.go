@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -128,4 +129,22 @@ func (c *Config) HasInlineSecrets() bool {
 		}
 	}
 	return false
+}
+
+// Fingerprint identifies a loaded file together with the secrets it
+// resolved: a rotated passwordFile changes it although the file did not.
+func (c *Config) Fingerprint() [32]byte {
+	h := sha256.New()
+	h.Write(c.Digest[:])
+	for _, r := range c.Registries {
+		h.Write([]byte{0})
+		h.Write([]byte(r.resolvedPassword.Reveal()))
+		if r.Credentials != nil {
+			h.Write([]byte{0})
+			h.Write([]byte(r.Credentials.resolvedSecretKey.Reveal()))
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }

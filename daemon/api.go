@@ -1,0 +1,99 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// FirstTokenWait is how long a request waits for a registry's first token.
+const FirstTokenWait = 10 * time.Second
+
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+localapi.PathCredentials, d.admit(d.handleCredentials))
+	mux.HandleFunc("GET "+localapi.PathList, d.admit(d.handleList))
+	mux.HandleFunc("GET "+localapi.PathStatus, d.admit(d.handleStatus))
+	return mux
+}
+
+type callerHandler func(w http.ResponseWriter, r *http.Request, c access.Caller)
+
+// admit lets root, the daemon's own user and the socket group through, and
+// refuses everyone else, including a caller whose identity is unknown.
+func (d *Daemon) admit(next callerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		res, _ := r.Context().Value(callerKey{}).(callerResult)
+		if res.err != nil || !d.mayAsk(res.caller) {
+			d.log.Warn("refused caller", "uid", res.caller.UID, "pid", res.caller.PID, "path", r.URL.Path, "err", res.err)
+			writeError(w, http.StatusForbidden, localapi.ErrorBody{Code: localapi.CodeForbidden,
+				Error: "this user may not ask the ocicred daemon; ask an administrator to add it to the socket group"})
+			return
+		}
+		d.log.Debug("request", "path", r.URL.Path, "uid", res.caller.UID, "pid", res.caller.PID)
+		next(w, r, res.caller)
+	}
+}
+
+func (d *Daemon) mayAsk(c access.Caller) bool {
+	return c.UID == 0 || c.UID == os.Getuid() || (d.sockGID >= 0 && c.InGroup(d.sockGID))
+}
+
+func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request, c access.Caller) {
+	server := r.URL.Query().Get("server")
+	st := d.state.Load()
+	reg, err := creds.Match(st.cfg, c, server)
+	switch {
+	case errors.Is(err, config.ErrBadAddress):
+		writeError(w, http.StatusBadRequest, localapi.ErrorBody{Code: localapi.CodeBadRequest, Error: err.Error()})
+		return
+	case errors.Is(err, creds.ErrRefused):
+		d.log.Warn("refused caller", "uid", c.UID, "pid", c.PID, "registry", reg.Name, "reason", "not in allow")
+		fallthrough
+	case errors.Is(err, creds.ErrNotFound):
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)
+	defer cancel()
+	got, err := creds.Get(ctx, reg, st.tokens, d.opts.Now())
+	if err != nil {
+		d.log.Warn("no usable credentials", "registry", reg.Name, "err", err)
+		writeError(w, http.StatusServiceUnavailable, localapi.ErrorBody{Code: localapi.CodeUnavailable, Registry: reg.Name, Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, localapi.CredentialsBody{
+		Registry: reg.Name, Username: got.Username, Secret: got.Secret.Reveal(), ExpiresAt: got.ExpiresAt,
+	})
+}
+
+func (d *Daemon) handleList(w http.ResponseWriter, _ *http.Request, c access.Caller) {
+	writeJSON(w, http.StatusOK, creds.List(d.state.Load().cfg, c))
+}
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, _ *http.Request, _ access.Caller) {
+	writeJSON(w, http.StatusOK, d.Status())
+}
+
+// Status is what `ocicred status` shows.
+func (d *Daemon) Status() localapi.Status {
+	st := d.state.Load()
+	return localapi.Status{Config: st.cfg.File, ConfigError: d.ConfigError(), Registries: st.status()}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, body localapi.ErrorBody) { writeJSON(w, code, body) }

@@ -1,0 +1,171 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	sdaemon "github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/access"
+)
+
+// Options configure a Daemon. Only ConfigPath is required.
+type Options struct {
+	ConfigPath string
+	// Socket overrides the config file's socket (the --socket flag and
+	// OCICRED_SOCKET).
+	Socket string
+	Logger *slog.Logger
+	// Notify tells the service manager about state changes ("READY=1").
+	// The default speaks sd_notify when NOTIFY_SOCKET is set.
+	Notify func(state string)
+	// Debounce is how long the config watcher lets a burst of events settle.
+	Debounce time.Duration
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// ErrConfig marks a config that keeps the daemon from starting (exit 2).
+var ErrConfig = errors.New("invalid config")
+
+// Daemon serves credentials. Create it with New, run it with Run.
+type Daemon struct {
+	opts Options
+	log  *slog.Logger
+
+	state       atomic.Pointer[state]
+	configError atomic.Pointer[string]
+	reloadMu    sync.Mutex
+
+	socket   string
+	sockGID  int // -1: no socket group
+	startErr error
+}
+
+// New returns a daemon that has not started yet.
+func New(opts Options) *Daemon {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Notify == nil {
+		opts.Notify = func(s string) { _, _ = sdaemon.SdNotify(false, s) }
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if abs, err := filepath.Abs(opts.ConfigPath); err == nil {
+		opts.ConfigPath = abs
+	}
+	if opts.Debounce == 0 {
+		opts.Debounce = config.DefaultDebounce
+	}
+	return &Daemon{opts: opts, log: opts.Logger, sockGID: -1}
+}
+
+// Run loads the config, listens, tells the service manager it is ready,
+// and serves until ctx is done. A bad config at start is ErrConfig.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg, err := d.load()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	d.socket = firstNonEmpty(d.opts.Socket, cfg.Socket, config.DefaultSocket)
+	if cfg.SocketGroup != "" {
+		if d.sockGID, err = access.GroupID(cfg.SocketGroup); err != nil {
+			return fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
+		}
+	}
+	st := newState(cfg)
+	d.state.Store(st)
+
+	ln, err := listen(d.socket, d.sockGID)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           d.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ConnContext:       withCaller,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve %s: %w", d.socket, err)
+		}
+		return nil
+	})
+	g.Go(func() error { return d.watch(gctx) })
+	d.log.Info("ocicred daemon ready", "socket", d.socket, "config", cfg.File, "registries", len(cfg.Registries))
+	d.opts.Notify("READY=1")
+
+	<-gctx.Done()
+	d.opts.Notify("STOPPING=1")
+	d.log.Info("ocicred daemon stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	err = g.Wait()
+	d.state.Load().close()
+	return err
+}
+
+// watch reloads on config file changes and on SIGHUP until ctx is done.
+func (d *Daemon) watch(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.Reload("SIGHUP")
+			}
+		}
+	}()
+	return config.Watch(ctx, d.opts.ConfigPath, d.opts.Debounce, d.log.With("component", "watch"), func() { d.Reload("file changed") })
+}
+
+// Socket is the path the daemon listens on, once Run has started.
+func (d *Daemon) Socket() string { return d.socket }
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// withCaller stores the peer's identity in each connection's context; a
+// peer whose identity cannot be read is refused later (fail closed).
+func withCaller(ctx context.Context, c net.Conn) context.Context {
+	caller, err := access.FromConn(c)
+	if err != nil {
+		return context.WithValue(ctx, callerKey{}, callerResult{err: err})
+	}
+	return context.WithValue(ctx, callerKey{}, callerResult{caller: caller})
+}
+
+type callerKey struct{}
+
+type callerResult struct {
+	caller access.Caller
+	err    error
+}

@@ -1,0 +1,45 @@
+package daemon
+
+import (
+	"errors"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// state is everything an answer is read from. It is built whole from one
+// config and never changed after; a reload builds the next one and swaps
+// the pointer, so a request sees one config from start to end.
+type state struct {
+	cfg         *config.Config
+	fingerprint [32]byte
+	tokens      creds.Tokens // nil: this build has no ECR token engine
+}
+
+func newState(cfg *config.Config) *state {
+	return &state{cfg: cfg, fingerprint: cfg.Fingerprint()}
+}
+
+// close stops what the state runs in the background.
+func (s *state) close() {}
+
+var errNoECR = errors.New("ECR token refresh is not available in this build")
+
+// status reports every registry's state.
+func (s *state) status() []localapi.RegistryStatus {
+	out := make([]localapi.RegistryStatus, 0, len(s.cfg.Registries))
+	for _, r := range s.cfg.Registries {
+		rs := localapi.RegistryStatus{Name: r.Name, Type: r.Type, Endpoint: r.Endpoint}
+		switch {
+		case r.Type == config.TypeBasic:
+			rs.State = localapi.StateStatic
+		case !r.IsProtected():
+			rs.State = localapi.StateAnonymous
+		default:
+			rs.State, rs.LastError = localapi.StateError, errNoECR.Error()
+		}
+		out = append(out, rs)
+	}
+	return out
+}

@@ -1,0 +1,92 @@
+package helper
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/ocicred/ocicred/internal/creds"
+)
+
+// FallbackTimeout bounds the daemon-less answer: no minute-long hangs.
+const FallbackTimeout = 30 * time.Second
+
+// execFallback answers by running `ocicred get --no-daemon`, which links
+// what the helper must not (the AWS SDK), and works the answer out from
+// the config with the caller's own rights.
+type execFallback struct {
+	configPath, socket string
+	stderr             io.Writer // its reasons; io.Discard unless debugging
+}
+
+func (f *execFallback) get(ctx context.Context, server string) (string, string, error) {
+	bin, err := findOcicred()
+	if err != nil {
+		return "", "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "get", "--no-daemon", "--config", f.configPath, server)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = f.stderr
+	runErr := cmd.Run()
+	return parseGetOutput(stdout.Bytes(), runErr)
+}
+
+// parseGetOutput turns `ocicred get`'s stdout and exit status back into the
+// helper's answer.
+func parseGetOutput(out []byte, runErr error) (string, string, error) {
+	text := strings.TrimSpace(string(out))
+	if runErr == nil {
+		var c credentials.Credentials
+		if err := json.Unmarshal(out, &c); err != nil || c.Username == "" {
+			return "", "", fmt.Errorf("ocicred get printed something that is not credentials")
+		}
+		return c.Username, c.Secret, nil
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(runErr, &exitErr) {
+		return "", "", fmt.Errorf("run ocicred get: %w", runErr)
+	}
+	if text == creds.NotFoundMessage {
+		return "", "", credentials.NewErrCredentialsNotFound()
+	}
+	if text == "" {
+		return "", "", fmt.Errorf("ocicred get failed (%v) and said nothing", runErr)
+	}
+	return "", "", errors.New(firstLine(text))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// findOcicred looks for ocicred next to this executable, then on PATH.
+func findOcicred() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			self = real
+		}
+		candidate := filepath.Join(filepath.Dir(self), "ocicred")
+		if fi, err := os.Stat(candidate); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return candidate, nil
+		}
+	}
+	p, err := exec.LookPath("ocicred")
+	if err != nil {
+		return "", errors.New("the ocicred daemon is not reachable and no ocicred program was found to answer without it; start the daemon (ocicred service start) or put ocicred on PATH")
+	}
+	return p, nil
+}

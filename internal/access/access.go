@@ -1,0 +1,149 @@
+// Package access decides who may have what: it reads a local caller's
+// identity from a unix socket (SO_PEERCRED and the caller's groups), and
+// matches it against a registry's allow list.
+package access
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Caller is a local process asking for credentials.
+type Caller struct {
+	PID  int
+	UID  int
+	GIDs []int // primary group first, then supplementary groups
+}
+
+// Self is the current process as a caller: what the daemon-less fallback
+// answers for.
+func Self() Caller {
+	gids := []int{os.Getgid()}
+	if extra, err := os.Getgroups(); err == nil {
+		gids = append(gids, extra...)
+	}
+	return Caller{PID: os.Getpid(), UID: os.Getuid(), GIDs: gids}
+}
+
+// FromConn reads the peer of a unix socket connection. Its groups come from
+// /proc/PID/status, which lists the groups the process really has (not what
+// /etc/group says it could have).
+func FromConn(c net.Conn) (Caller, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return Caller{}, fmt.Errorf("not a unix socket connection: %T", c)
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return Caller{}, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return Caller{}, err
+	}
+	if credErr != nil {
+		return Caller{}, fmt.Errorf("SO_PEERCRED: %w", credErr)
+	}
+	caller := Caller{PID: int(cred.Pid), UID: int(cred.Uid), GIDs: []int{int(cred.Gid)}}
+	if groups, err := procGroups(caller.PID); err == nil {
+		for _, g := range groups {
+			if !slices.Contains(caller.GIDs, g) {
+				caller.GIDs = append(caller.GIDs, g)
+			}
+		}
+	}
+	return caller, nil
+}
+
+// procGroups reads the Groups: line of /proc/PID/status.
+func procGroups(pid int) ([]int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "Groups:")
+		if !ok {
+			continue
+		}
+		var gids []int
+		for _, f := range strings.Fields(rest) {
+			if g, err := strconv.Atoi(f); err == nil {
+				gids = append(gids, g)
+			}
+		}
+		return gids, nil
+	}
+	return nil, fmt.Errorf("no Groups line in /proc/%d/status", pid)
+}
+
+// InGroup reports whether the caller has gid.
+func (c Caller) InGroup(gid int) bool { return slices.Contains(c.GIDs, gid) }
+
+// Allowed reports whether the caller matches one entry of an allow list:
+// a user name, a numeric uid, group:NAME or group:GID. An empty list allows
+// everyone who may ask at all. Names that do not resolve match nobody.
+func Allowed(allow []string, c Caller) bool {
+	if len(allow) == 0 {
+		return true
+	}
+	for _, entry := range allow {
+		if matches(strings.TrimSpace(entry), c) {
+			return true
+		}
+	}
+	return false
+}
+
+func matches(entry string, c Caller) bool {
+	if group, ok := strings.CutPrefix(entry, "group:"); ok {
+		gid, err := strconv.Atoi(group)
+		if err != nil {
+			g, lerr := user.LookupGroup(group)
+			if lerr != nil {
+				return false
+			}
+			gid, err = strconv.Atoi(g.Gid)
+			if err != nil {
+				return false
+			}
+		}
+		return c.InGroup(gid)
+	}
+	uid, err := strconv.Atoi(entry)
+	if err != nil {
+		u, lerr := user.Lookup(entry)
+		if lerr != nil {
+			return false
+		}
+		if uid, err = strconv.Atoi(u.Uid); err != nil {
+			return false
+		}
+	}
+	return uid == c.UID
+}
+
+// GroupID resolves a group name (or a numeric gid) to its gid.
+func GroupID(name string) (int, error) {
+	if gid, err := strconv.Atoi(name); err == nil {
+		return gid, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, fmt.Errorf("group %q: %w; create it (groupadd --system %s) or change socketGroup", name, err, name)
+	}
+	return strconv.Atoi(g.Gid)
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/helper"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2 // bad usage or bad config
+)
+
+// exitError carries an exit code; its message, if any, is already printed
+// or is printed by Main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
+
+// globals are the flags every command takes.
+type globals struct {
+	configPath string
+	socket     string
+	logLevel   string
+	logFormat  string
+	stdin      io.Reader
+	stdout     io.Writer
+	stderr     io.Writer
+}
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "ocicred:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "ocicred:", err)
+	if isUsageError(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// isUsageError recognises cobra's flag and argument errors.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "flag needs", "invalid argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ocicred",
+		Short: "Keep OCI registry credentials fresh for every client on this node",
+		Long: `ocicred keeps OCI registry credentials (Basic and AWS ECR) fresh on a node
+and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configPath, "config", helper.DefaultConfigPath(), "config file (env OCICRED_CONFIG)")
+	pf.StringVar(&g.socket, "socket", os.Getenv("OCICRED_SOCKET"), "daemon socket (env OCICRED_SOCKET; default: the config's socket, else "+config.DefaultSocket+")")
+	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.AddCommand(
+		newDaemonCmd(g),
+		newGetCmd(g),
+		newStatusCmd(g),
+		newConfigCmd(g),
+		newVersionCmd(g),
+	)
+	return root
+}
+
+// logger builds the logger the flags ask for, on stderr.
+func (g *globals) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, exitWith(ExitUsage, fmt.Errorf("--log-level %q: write debug, info, warn or error", g.logLevel))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
+	}
+	return nil, exitWith(ExitUsage, fmt.Errorf("--log-format %q: write text or json", g.logFormat))
+}
+
+// socketPath is --socket, else the socket of the config file, else the
+// default.
+func (g *globals) socketPath() string {
+	if g.socket != "" {
+		return g.socket
+	}
+	if cfg, err := config.Read(g.configPath); err == nil && cfg.Socket != "" {
+		return cfg.Socket
+	}
+	return config.DefaultSocket
+}
