@@ -101,6 +101,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		ConnContext:       withCaller,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -108,7 +111,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return d.watch(gctx) })
+	g.Go(func() error { return d.watch(gctx, hup) })
 	d.log.Info("ocicred daemon ready", "socket", d.socket, "config", cfg.File, "registries", len(cfg.Registries))
 	d.opts.Notify("READY=1")
 
@@ -124,10 +127,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 // watch reloads on config file changes and on SIGHUP until ctx is done.
-func (d *Daemon) watch(ctx context.Context) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (d *Daemon) watch(ctx context.Context, hup <-chan os.Signal) error {
 	go func() {
 		for {
 			select {

@@ -1,0 +1,368 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(clientEnv) != "" {
+		os.Exit(runAsClient())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// testDaemon is a daemon running in this process on a socket in a temp dir.
+type testDaemon struct {
+	d       *Daemon
+	dir     string
+	config  string
+	socket  string
+	client  *localapi.Client
+	notes   chan string
+	logs    *syncBuffer
+	stop    context.CancelFunc
+	stopped chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func basicConfig(name, endpoint, password string) string {
+	return fmt.Sprintf("  - {name: %s, type: basic, endpoint: %q, username: user-%s, password: %s}\n", name, endpoint, name, password)
+}
+
+func writeConfig(t *testing.T, path, body string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startDaemon runs a daemon on cfg and waits until it is ready.
+func startDaemon(t *testing.T, cfg string, tweak ...func(*Options)) *testDaemon {
+	t.Helper()
+	dir := t.TempDir()
+	td := &testDaemon{dir: dir, config: filepath.Join(dir, "config.yaml"), socket: filepath.Join(dir, "ocicred.sock"),
+		notes: make(chan string, 100), logs: &syncBuffer{}, stopped: make(chan error, 1)}
+	writeConfig(t, td.config, cfg)
+	opts := Options{ConfigPath: td.config, Socket: td.socket, Debounce: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(td.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Notify: func(s string) { td.notes <- s }}
+	for _, f := range tweak {
+		f(&opts)
+	}
+	td.d = New(opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	td.stop = cancel
+	go func() { td.stopped <- td.d.Run(ctx) }()
+	t.Cleanup(func() {
+		td.shutdown(t)
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", td.logs.String())
+		}
+	})
+	td.client = localapi.NewClient(td.socket)
+	select {
+	case n := <-td.notes:
+		if n != "READY=1" {
+			t.Fatalf("first notification %q, want READY=1", n)
+		}
+	case err := <-td.stopped:
+		t.Fatalf("daemon stopped at start: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon not ready after 10s")
+	}
+	return td
+}
+
+func (td *testDaemon) shutdown(t *testing.T) {
+	td.stop()
+	select {
+	case err, ok := <-td.stopped:
+		if ok && err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+		close(td.stopped)
+	case <-time.After(10 * time.Second):
+		t.Error("daemon did not stop within 10s")
+	}
+}
+
+// eventually retries check until it passes or 5 s have gone.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServesBasicCredentials(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("local", "http://127.0.0.1:5000", "pw-local")+
+		"  - {name: pub, type: ecr, endpoint: public.ecr.aws, protected: false}\n")
+	ctx := context.Background()
+	for _, addr := range []string{"127.0.0.1:5000", "http://127.0.0.1:5000/", "127.0.0.1:5000/demo/hello"} {
+		got, err := td.client.Credentials(ctx, addr)
+		if err != nil || got.Username != "user-local" || got.Secret != "pw-local" || got.Registry != "local" {
+			t.Errorf("Credentials(%q) = %+v, %v", addr, got, err)
+		}
+	}
+	for _, addr := range []string{"localhost:5000", "public.ecr.aws", "docker.io"} {
+		if _, err := td.client.Credentials(ctx, addr); !errors.Is(err, creds.ErrNotFound) {
+			t.Errorf("Credentials(%q) error = %v, want not found", addr, err)
+		}
+	}
+	if _, err := td.client.Credentials(ctx, "bad host name"); err == nil || !strings.Contains(err.Error(), "invalid server address") {
+		t.Errorf("Credentials(garbage) error = %v", err)
+	}
+	list, err := td.client.List(ctx)
+	if err != nil || len(list) != 1 || list["127.0.0.1:5000"] != "user-local" {
+		t.Errorf("List = %v, %v", list, err)
+	}
+	st, err := td.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Config != td.config || st.ConfigError != "" || len(st.Registries) != 2 ||
+		st.Registries[0].State != localapi.StateStatic || st.Registries[1].State != localapi.StateAnonymous {
+		t.Errorf("Status = %+v", st)
+	}
+	if strings.Contains(td.logs.String(), "pw-local") {
+		t.Error("the password reached the log")
+	}
+}
+
+func TestSocketModeAndStaleSocket(t *testing.T) {
+	td := startDaemon(t, "registries: []\n")
+	fi, err := os.Stat(td.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != SocketMode || fi.Mode().Type() != os.ModeSocket {
+		t.Errorf("socket mode = %v, want socket 0660", fi.Mode())
+	}
+
+	// A second daemon must not take over a socket that answers.
+	second := New(Options{ConfigPath: td.config, Socket: td.socket, Notify: func(string) {}})
+	err = second.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another ocicred daemon answers on") {
+		t.Errorf("second daemon: %v", err)
+	}
+
+	// A stale socket (nobody listening) is removed and taken.
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	ln, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("stale socket not left behind: %v", err)
+	}
+	if _, err := listen(stale, -1); err != nil {
+		t.Errorf("listen on a stale socket: %v", err)
+	}
+
+	// A file that is not a socket is never removed.
+	notSock := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notSock, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listen(notSock, -1); err == nil || !strings.Contains(err.Error(), "is not a socket") {
+		t.Errorf("listen on a regular file: %v", err)
+	}
+	if b, _ := os.ReadFile(notSock); string(b) != "keep" {
+		t.Error("the regular file was touched")
+	}
+}
+
+func TestReloadKeepsOldConfigOnError(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw-a"))
+	ctx := context.Background()
+
+	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a2")+basicConfig("b", "b.example", "pw-b"))
+	eventually(t, "new config applied", func() error {
+		got, err := td.client.Credentials(ctx, "b.example")
+		if err != nil || got.Secret != "pw-b" {
+			return fmt.Errorf("b.example = %+v, %v", got, err)
+		}
+		return nil
+	})
+
+	writeConfig(t, td.config, "registries:\n  - name: a\n    typo: basic\n")
+	eventually(t, "bad config shown in status", func() error {
+		st, err := td.client.Status(ctx)
+		if err != nil || !strings.Contains(st.ConfigError, "registries[0].typo: unknown field") {
+			return fmt.Errorf("status = %+v, %v", st, err)
+		}
+		return nil
+	})
+	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a2" {
+		t.Errorf("old config not kept: %+v, %v", got, err)
+	}
+
+	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a3"))
+	eventually(t, "fixed config applied and error cleared", func() error {
+		st, err := td.client.Status(ctx)
+		if err != nil || st.ConfigError != "" || len(st.Registries) != 1 {
+			return fmt.Errorf("status = %+v, %v", st, err)
+		}
+		return nil
+	})
+	if _, err := td.client.Credentials(ctx, "b.example"); !errors.Is(err, creds.ErrNotFound) {
+		t.Errorf("removed registry still answers: %v", err)
+	}
+}
+
+func TestReloadPicksUpRotatedPasswordFile(t *testing.T) {
+	secrets := t.TempDir()
+	pwFile := filepath.Join(secrets, "pw")
+	if err := os.WriteFile(pwFile, []byte("first\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	td := startDaemon(t, "registries:\n  - {name: a, type: basic, endpoint: a.example, username: u, passwordFile: "+pwFile+"}\n")
+	if err := os.WriteFile(pwFile, []byte("second\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Reload("test")
+	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "second" {
+		t.Errorf("after reload: %+v, %v", got, err)
+	}
+	// A secret file that disappears is a refused reload, not an outage.
+	if err := os.Remove(pwFile); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Reload("test")
+	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "second" {
+		t.Errorf("after a refused reload: %+v, %v", got, err)
+	}
+	if e := td.d.ConfigError(); !strings.Contains(e, "registries[0].passwordFile: cannot read") {
+		t.Errorf("ConfigError = %q", e)
+	}
+}
+
+func TestWorldReadableInlineSecretRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte("registries:\n"+basicConfig("a", "a.example", "pw")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := New(Options{ConfigPath: path, Socket: filepath.Join(dir, "s"), Notify: func(string) {}}).Run(context.Background())
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "chmod o-r") {
+		t.Fatalf("Run = %v, want a config error telling to chmod", err)
+	}
+
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"))
+	if err := os.Chmod(td.config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Reload("test")
+	if !strings.Contains(td.d.ConfigError(), "readable by other users") {
+		t.Errorf("reload of a world-readable file: ConfigError = %q", td.d.ConfigError())
+	}
+}
+
+func TestSIGHUPReloads(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw1"), func(o *Options) {
+		o.Debounce = time.Hour // only SIGHUP can reload
+	})
+	// Write without an event the watcher would act on in time.
+	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw2"))
+	if err := syscallKill(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "SIGHUP reload", func() error {
+		got, err := td.client.Credentials(context.Background(), "a.example")
+		if err != nil || got.Secret != "pw2" {
+			return fmt.Errorf("%+v, %v", got, err)
+		}
+		return nil
+	})
+}
+
+// No request fails while the config is rewritten over and over.
+func TestNoRequestFailsDuringReloads(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []error
+	requests := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				got, err := td.client.Credentials(context.Background(), "a.example")
+				mu.Lock()
+				requests++
+				if err == nil && got.Secret != "pw" {
+					err = fmt.Errorf("wrong secret %q", got.Secret)
+				}
+				if err != nil {
+					failures = append(failures, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range 30 {
+		// Alternate between two valid configs that both keep registry a.
+		extra := ""
+		if i%2 == 0 {
+			extra = basicConfig(fmt.Sprintf("b%d", i), fmt.Sprintf("b%d.example", i), "pwb")
+		}
+		writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw")+extra)
+		td.d.Reload("test")
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	if len(failures) > 0 || requests == 0 {
+		t.Errorf("%d of %d requests failed; first: %v", len(failures), requests, failures)
+	}
+}
