@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ocicred/ocicred/internal/e2e/localreg"
+	"github.com/ocicred/ocicred/internal/e2e/subproc"
+)
+
+const (
+	user = "demo"
+	repo = "demo/hello"
+	tag  = "v1"
+)
+
+// demo is the state the steps share. Every path is inside dir.
+type demo struct {
+	bin  binaries
+	dir  string
+	step int
+
+	password     string // never printed
+	passwordFile string
+	reg          *localreg.Registry
+	config       string
+	socket       string
+	daemon       *subproc.Proc
+	dockerConfig string // the folder
+	digest       string // what was pushed
+}
+
+// steps runs the demo's steps in order; each prints one numbered line.
+func (d *demo) steps(ctx context.Context) error {
+	for _, step := range []func(context.Context) error{
+		d.startRegistry, d.writeConfig, d.startDaemon, d.push,
+		d.anonymousRefused, d.writeDockerConfig, d.pullThroughHelper, d.status,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// say prints the next numbered step, and detail indented under it.
+func (d *demo) say(detail, format string, args ...any) {
+	d.step++
+	fmt.Printf("%d. %s\n", d.step, fmt.Sprintf(format, args...))
+	if detail = strings.TrimRight(detail, "\n"); detail != "" {
+		fmt.Println("     " + strings.ReplaceAll(detail, "\n", "\n     "))
+	}
+}
+
+func (d *demo) ref() string { return d.reg.Host + "/" + repo + ":" + tag }
+
+func (d *demo) startRegistry(ctx context.Context) error {
+	d.password = randomPassword()
+	d.passwordFile = filepath.Join(d.dir, "registry-password")
+	if err := os.WriteFile(d.passwordFile, []byte(d.password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write the password file: %w", err)
+	}
+	reg, err := startRegistry(ctx, filepath.Join(d.dir, "registry"), user, d.password)
+	if err != nil {
+		return err
+	}
+	d.reg = reg
+	d.say("", "registry: %s on %s, user %s, password in %s (mode 0600, never printed)",
+		reg.Kind, reg.URL, user, d.passwordFile)
+	return nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (d *demo) writeConfig(context.Context) error {
+	d.config = filepath.Join(d.dir, "ocicred.yaml")
+	d.socket = filepath.Join(d.dir, "ocicred.sock")
+	cfg := fmt.Sprintf(`registries:
+  - name: demo
+    type: basic
+    endpoint: http://%s
+    username: %s
+    passwordFile: %s
+`, d.reg.Host, user, d.passwordFile)
+	if err := os.WriteFile(d.config, []byte(cfg), 0o600); err != nil {
+		return fmt.Errorf("write the ocicred config: %w", err)
+	}
+	d.say(cfg, "ocicred config: %s", d.config)
+	return nil
+}
+
+func (d *demo) push(ctx context.Context) error {
+	img, err := localreg.TestImage("hello from the ocicred demo\n")
+	if err != nil {
+		return err
+	}
+	c := &localreg.Client{BaseURL: d.reg.URL, Cred: localreg.Credential{Username: user, Password: d.password}}
+	if d.digest, err = c.Push(ctx, repo, tag, img); err != nil {
+		return err
+	}
+	d.say("", "pushed %s (%s) with the registry's own credentials", d.ref(), d.digest)
+	return nil
+}
+
+func (d *demo) anonymousRefused(ctx context.Context) error {
+	c := &localreg.Client{BaseURL: d.reg.URL}
+	_, err := c.FetchManifest(ctx, repo, tag)
+	var se *localreg.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
+		return fmt.Errorf("an anonymous pull should get 401, got: %v", err)
+	}
+	d.say("", "anonymous pull of %s refused: %d %s", d.ref(), se.StatusCode, http.StatusText(se.StatusCode))
+	return nil
+}
+
+func (d *demo) writeDockerConfig(context.Context) error {
+	d.dockerConfig = filepath.Join(d.dir, "docker")
+	content := fmt.Sprintf("{\n  \"credHelpers\": {\n    %q: \"ocicred\"\n  }\n}\n", d.reg.Host)
+	if err := os.MkdirAll(d.dockerConfig, 0o700); err != nil {
+		return fmt.Errorf("make DOCKER_CONFIG: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(d.dockerConfig, "config.json"), []byte(content), 0o600); err != nil {
+		return fmt.Errorf("write the docker config: %w", err)
+	}
+	d.say(content, "docker config: DOCKER_CONFIG=%s, no password in it, credHelpers sends %s to docker-credential-ocicred",
+		d.dockerConfig, d.reg.Host)
+	return nil
+}
+
+func (d *demo) pullThroughHelper(ctx context.Context) error {
+	digest, how, err := d.pull(ctx)
+	if err != nil {
+		return fmt.Errorf("pull through the helper: %w", err)
+	}
+	if digest != d.digest {
+		return fmt.Errorf("pulled %s, pushed %s", digest, d.digest)
+	}
+	d.say("", "pulled %s through docker-credential-ocicred with %s: %s (the digest pushed)", d.ref(), how, digest)
+	return nil
+}
+
+func (d *demo) status(ctx context.Context) error {
+	out, err := d.runOutput(ctx, d.bin.ocicred, "status", "--socket", d.socket, "--config", d.config)
+	if strings.Contains(out, d.password) {
+		return errors.New("ocicred status printed the registry password")
+	}
+	if err != nil {
+		return fmt.Errorf("ocicred status: %w\n%s", err, out)
+	}
+	d.say(out, "ocicred status:")
+	return nil
+}

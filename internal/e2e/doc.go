@@ -1,0 +1,26 @@
+// Package e2e is the end-to-end suite: the real ocicred binaries, a real
+// registry that demands Basic authentication, and the real clients (crane,
+// skopeo) pulling through docker-credential-ocicred, with and without the
+// daemon. It is skipped under `go test -short`; CI (CI=true) runs it and fails,
+// rather than skips, when a tool is missing (.ci/install-tools installs them).
+//
+// The harness is plain Go so that tests for more clients (docker, podman,
+// oras, helm, containerd) can reuse it:
+//
+//   - tools.go: Tool finds a client on PATH and $(go env GOPATH)/bin.
+//   - binaries.go: BuildBinaries builds bin/ocicred and the helper once per run
+//     (or takes them from OCICRED_E2E_BIN).
+//   - registry.go: StartRegistry runs the distribution registry with htpasswd.
+//   - env.go: Env is one scenario's sandbox (HOME, DOCKER_CONFIG,
+//     XDG_RUNTIME_DIR, the ocicred config and socket) and runs commands in it.
+//   - daemon.go: StartDaemon runs `ocicred daemon` and keeps its log.
+//   - files.go: the ocicred config, docker config / auth.json and skopeo
+//     policy writers.
+//   - clients.go: crane and skopeo pulls, and how to tell a 401 failure.
+//
+// The tests start in scenario_test.go (through the daemon), then
+// daemonless_test.go (the helper's fallback) and controls_test.go (runs that
+// must fail, and the harness's own positive control). Subpackages: localreg
+// (the registries and a minimal push/pull client, shared with the demo) and
+// subproc (child processes).
+package e2e

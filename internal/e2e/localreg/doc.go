@@ -1,0 +1,14 @@
+// Package localreg gives the end-to-end tests and the demo a real OCI registry
+// on 127.0.0.1 that demands Basic authentication, and a minimal registry
+// client to push a small test image and to fetch it back.
+//
+// Two registries: StartDistribution runs the distribution registry
+// (`docker-registry`, the one users run) with htpasswd auth; StartInProcess
+// serves go-containerregistry's pkg/registry behind a Basic-auth gate, for
+// machines that have only Go. Both answer an unauthenticated /v2/ with 401 and
+// a Basic challenge.
+//
+// The client (PushTestImage, FetchManifest, Pull) speaks the distribution API
+// with net/http only, so that neither the tests nor the demo need a client
+// tool to set the stage. Read registry.go first.
+package localreg
