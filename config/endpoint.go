@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrBadAddress is the kind of error HostKey returns.
@@ -91,11 +92,11 @@ func checkHostname(h string) error {
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
 		if label == "" || len(label) > 63 {
-			return fmt.Errorf("%q is not a host name", h)
+			return errors.New("not a host name")
 		}
 		for _, c := range label {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("%q is not a host name", h)
+				return errors.New("not a host name: it may hold only letters, digits, '.', '-' and '_'")
 			}
 		}
 	}
@@ -107,12 +108,12 @@ func printable(s string) string {
 	if len(s) > 80 {
 		s = s[:80] + "…"
 	}
-	return strings.ToValidUTF8(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return '?'
 		}
 		return r
-	}, s), "?")
+	}, s)
 }
 
 // Lookup finds the registry a server address belongs to.
