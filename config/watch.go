@@ -13,27 +13,48 @@ import (
 // DefaultDebounce is how long Watch waits for a burst of events to settle.
 const DefaultDebounce = 100 * time.Millisecond
 
-// Watch calls onChange, at most once per debounce period, whenever the file
+// Watcher calls onChange, at most once per debounce period, whenever the file
 // at path may have changed: written in place, replaced by an editor's
 // rename, deleted and created again, or swapped by a Kubernetes ConfigMap
 // update (a ..data symlink renamed over another). It watches the file's
 // folder, not the file, because renames and symlink swaps replace the
 // inode a file watch would follow; and when path is a symlink it also
 // watches the folder of what it points to. It never stops on a remove or an
-// error; it returns when ctx is done. onChange must compare contents itself:
-// an event says only that something in those folders moved.
-func Watch(ctx context.Context, path string, debounce time.Duration, log *slog.Logger, onChange func()) error {
+// error. onChange must compare contents itself: an event says only that
+// something in those folders moved.
+//
+// The folders are watched from NewWatcher on, so a change made after it
+// returns is never missed; Run delivers the changes.
+type Watcher struct {
+	w        *fsnotify.Watcher
+	path     string
+	debounce time.Duration
+	log      *slog.Logger
+	watched  map[string]bool
+}
+
+// NewWatcher starts watching path's folders.
+func NewWatcher(path string, debounce time.Duration, log *slog.Logger) (*Watcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer w.Close()
 	if debounce <= 0 {
 		debounce = DefaultDebounce
 	}
-	watched := map[string]bool{}
-	addWatches(w, path, watched, log)
+	wt := &Watcher{w: w, path: path, debounce: debounce, log: log, watched: map[string]bool{}}
+	addWatches(w, path, wt.watched, log)
+	return wt, nil
+}
 
+// Close stops watching; Run does it on its way out.
+func (wt *Watcher) Close() error { return wt.w.Close() }
+
+// Run calls onChange after each settled burst of events until ctx is
+// done, then closes the watcher.
+func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
+	w, path, debounce, log, watched := wt.w, wt.path, wt.debounce, wt.log, wt.watched
+	defer w.Close()
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	for {

@@ -16,12 +16,15 @@ func watchFile(t *testing.T, path string) func(want string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	changed := make(chan struct{}, 100)
 	done := make(chan struct{})
+	w, err := NewWatcher(path, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		defer close(done)
-		_ = Watch(ctx, path, 20*time.Millisecond, slog.New(slog.DiscardHandler), func() { changed <- struct{}{} })
+		_ = w.Run(ctx, func() { changed <- struct{}{} })
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	time.Sleep(50 * time.Millisecond) // let the watcher start before the first change
 	return func(want string) {
 		t.Helper()
 		deadline := time.After(5 * time.Second)

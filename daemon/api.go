@@ -64,7 +64,7 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request, c acc
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)
 	defer cancel()
-	got, err := creds.Get(ctx, reg, st.tokens, d.opts.Now())
+	got, err := creds.Get(ctx, reg, st.tokens, d.opts.Clock.Now())
 	if err != nil {
 		d.log.Warn("no usable credentials", "registry", reg.Name, "err", err)
 		writeError(w, http.StatusServiceUnavailable, localapi.ErrorBody{Code: localapi.CodeUnavailable, Registry: reg.Name, Error: err.Error()})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/ecrtoken"
 )
 
 // Options configure a Daemon. Only ConfigPath is required.
@@ -34,8 +35,10 @@ type Options struct {
 	Notify func(state string)
 	// Debounce is how long the config watcher lets a burst of events settle.
 	Debounce time.Duration
-	// Now is the clock.
-	Now func() time.Time
+	// Fetch gets ECR tokens; the default calls AWS with the real SDK.
+	Fetch FetchFunc
+	// Clock drives token refreshes; the default is the real one.
+	Clock Clock
 }
 
 // ErrConfig marks a config that keeps the daemon from starting (exit 2).
@@ -46,6 +49,7 @@ type Daemon struct {
 	opts Options
 	log  *slog.Logger
 
+	tokens      *tokenStore
 	state       atomic.Pointer[state]
 	configError atomic.Pointer[string]
 	reloadMu    sync.Mutex
@@ -63,8 +67,11 @@ func New(opts Options) *Daemon {
 	if opts.Notify == nil {
 		opts.Notify = func(s string) { _, _ = sdaemon.SdNotify(false, s) }
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Fetch == nil {
+		opts.Fetch = ecrtoken.NewFetcher().Fetch
 	}
 	if abs, err := filepath.Abs(opts.ConfigPath); err == nil {
 		opts.ConfigPath = abs
@@ -72,29 +79,25 @@ func New(opts Options) *Daemon {
 	if opts.Debounce == 0 {
 		opts.Debounce = config.DefaultDebounce
 	}
-	return &Daemon{opts: opts, log: opts.Logger, sockGID: -1}
+	d := &Daemon{opts: opts, log: opts.Logger, sockGID: -1}
+	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
+	return d
 }
 
 // Run loads the config, listens, tells the service manager it is ready,
 // and serves until ctx is done. A bad config at start is ErrConfig.
 func (d *Daemon) Run(ctx context.Context) error {
-	cfg, err := d.load()
+	// Watch first: an edit made once the config is read is never missed.
+	watcher, err := config.NewWatcher(d.opts.ConfigPath, d.opts.Debounce, d.log.With("component", "watch"))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return fmt.Errorf("watch %s: %w", d.opts.ConfigPath, err)
 	}
-	d.socket = firstNonEmpty(d.opts.Socket, cfg.Socket, config.DefaultSocket)
-	if cfg.SocketGroup != "" {
-		if d.sockGID, err = access.GroupID(cfg.SocketGroup); err != nil {
-			return fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
-		}
-	}
-	st := newState(cfg)
-	d.state.Store(st)
-
-	ln, err := listen(d.socket, d.sockGID)
+	cfg, ln, err := d.start()
 	if err != nil {
+		watcher.Close()
 		return err
 	}
+	defer d.tokens.close()
 	srv := &http.Server{
 		Handler:           d.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -111,7 +114,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return d.watch(gctx, hup) })
+	g.Go(func() error { return d.watch(gctx, watcher, hup) })
 	d.log.Info("ocicred daemon ready", "socket", d.socket, "config", cfg.File, "registries", len(cfg.Registries))
 	d.opts.Notify("READY=1")
 
@@ -121,13 +124,33 @@ func (d *Daemon) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
-	err = g.Wait()
-	d.state.Load().close()
-	return err
+	return g.Wait()
+}
+
+// start loads the config, opens the socket and starts the first token
+// fetches.
+func (d *Daemon) start() (*config.Config, net.Listener, error) {
+	cfg, err := d.load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	d.socket = firstNonEmpty(d.opts.Socket, cfg.Socket, config.DefaultSocket)
+	if cfg.SocketGroup != "" {
+		if d.sockGID, err = access.GroupID(cfg.SocketGroup); err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
+		}
+	}
+	ln, err := listen(d.socket, d.sockGID)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.tokens.sync(cfg) // first fetches start now; answers wait for them
+	d.state.Store(newState(cfg, d.tokens))
+	return cfg, ln, nil
 }
 
 // watch reloads on config file changes and on SIGHUP until ctx is done.
-func (d *Daemon) watch(ctx context.Context, hup <-chan os.Signal) error {
+func (d *Daemon) watch(ctx context.Context, w *config.Watcher, hup <-chan os.Signal) error {
 	go func() {
 		for {
 			select {
@@ -138,7 +161,7 @@ func (d *Daemon) watch(ctx context.Context, hup <-chan os.Signal) error {
 			}
 		}
 	}()
-	return config.Watch(ctx, d.opts.ConfigPath, d.opts.Debounce, d.log.With("component", "watch"), func() { d.Reload("file changed") })
+	return w.Run(ctx, func() { d.Reload("file changed") })
 }
 
 // Socket is the path the daemon listens on, once Run has started.

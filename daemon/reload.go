@@ -44,9 +44,8 @@ func (d *Daemon) Reload(reason string) {
 		return
 	}
 	d.opts.Notify("RELOADING=1")
-	next := newState(cfg)
-	d.state.Store(next)
-	old.close()
+	d.tokens.sync(cfg)
+	d.state.Store(newState(cfg, d.tokens))
 	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup {
 		d.log.Warn("socket and socketGroup changes take effect at the next restart", "socket", d.socket)
 	}

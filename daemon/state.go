@@ -1,10 +1,7 @@
 package daemon
 
 import (
-	"errors"
-
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
@@ -14,17 +11,12 @@ import (
 type state struct {
 	cfg         *config.Config
 	fingerprint [32]byte
-	tokens      creds.Tokens // nil: this build has no ECR token engine
+	tokens      *tokenStore // shared by every state: loops outlive reloads
 }
 
-func newState(cfg *config.Config) *state {
-	return &state{cfg: cfg, fingerprint: cfg.Fingerprint()}
+func newState(cfg *config.Config, tokens *tokenStore) *state {
+	return &state{cfg: cfg, fingerprint: cfg.Fingerprint(), tokens: tokens}
 }
-
-// close stops what the state runs in the background.
-func (s *state) close() {}
-
-var errNoECR = errors.New("ECR token refresh is not available in this build")
 
 // status reports every registry's state.
 func (s *state) status() []localapi.RegistryStatus {
@@ -37,7 +29,7 @@ func (s *state) status() []localapi.RegistryStatus {
 		case !r.IsProtected():
 			rs.State = localapi.StateAnonymous
 		default:
-			rs.State, rs.LastError = localapi.StateError, errNoECR.Error()
+			s.tokens.status(r, &rs)
 		}
 		out = append(out, rs)
 	}

@@ -1,0 +1,264 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// Refresh timing.
+const (
+	// RefreshFraction of a token's lifetime passes before it is refreshed
+	// (give or take RefreshJitter of the lifetime).
+	RefreshFraction = 0.5
+	RefreshJitter   = 0.1
+	// A failed refresh is retried after BackoffMin, doubling up to
+	// BackoffMax, each wait jittered by ±20%.
+	BackoffMin = time.Second
+	BackoffMax = 5 * time.Minute
+)
+
+// FetchFunc gets a fresh token for a protected ECR registry.
+type FetchFunc func(ctx context.Context, reg *config.Registry) (creds.Token, error)
+
+// Clock is time as the token store sees it; tests move it by hand.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// tokenStore keeps one refresh loop per (identity, region): every
+// registry whose ecrtoken.Key is equal shares its token and its one
+// GetAuthorizationToken call.
+type tokenStore struct {
+	fetch FetchFunc
+	clock Clock
+	log   *slog.Logger
+	// onRefresh, when set, hears about each refresh (metrics, sinks).
+	onRefresh func(key ecrtoken.Key, tok creds.Token, err error)
+
+	mu      sync.Mutex
+	entries map[ecrtoken.Key]*tokenEntry
+}
+
+// tokenEntry is one identity's token and refresh loop.
+type tokenEntry struct {
+	reg    *config.Registry // the registry the loop fetches for (any of those sharing the key)
+	names  []string         // every registry sharing it, for logs
+	first  chan struct{}    // closed once the first fetch has finished, well or not
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu          sync.Mutex
+	tok         creds.Token
+	refreshedAt time.Time
+	nextAt      time.Time
+	lastErr     error
+	failures    int
+}
+
+func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
+	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[ecrtoken.Key]*tokenEntry{}}
+}
+
+// sync starts a loop for every identity of cfg that has none and stops
+// the loops of identities cfg no longer has. Loops of identities that stay
+// go on untouched: a reload costs no AWS call.
+func (s *tokenStore) sync(cfg *config.Config) {
+	want := map[ecrtoken.Key][]*config.Registry{}
+	for _, r := range cfg.Registries {
+		if r.IsProtected() {
+			k := ecrtoken.KeyOf(r)
+			want[k] = append(want[k], r)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.entries {
+		if _, ok := want[k]; !ok {
+			e.cancel()
+			<-e.done
+			delete(s.entries, k)
+			s.log.Info("token refresh stopped", "registries", e.names)
+		}
+	}
+	for k, regs := range want {
+		names := make([]string, len(regs))
+		for i, r := range regs {
+			names[i] = r.Name
+		}
+		if e, ok := s.entries[k]; ok {
+			e.mu.Lock()
+			e.names = names
+			e.mu.Unlock()
+			continue
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		e := &tokenEntry{reg: regs[0], names: names, first: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+		s.entries[k] = e
+		go s.loop(ctx, k, e)
+	}
+}
+
+// close stops every loop.
+func (s *tokenStore) close() { s.sync(&config.Config{}) }
+
+// loop fetches, then sleeps until the next refresh, until ctx is done.
+func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) {
+	defer close(e.done)
+	firstDone := false
+	defer func() {
+		if !firstDone {
+			close(e.first) // release waiters of a loop stopped before its first answer
+		}
+	}()
+	for {
+		tok, err := s.fetch(ctx, e.reg)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := s.record(key, e, tok, err)
+		if !firstDone {
+			close(e.first)
+			firstDone = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.clock.After(wait):
+		}
+	}
+}
+
+// record stores a fetch's outcome and returns how long to wait until the
+// next one.
+func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
+	now := s.clock.Now()
+	e.mu.Lock()
+	var wait time.Duration
+	if err == nil {
+		e.tok, e.refreshedAt, e.lastErr, e.failures = tok, now, nil, 0
+		wait = refreshAfter(tok.ExpiresAt.Sub(now))
+	} else {
+		e.lastErr = err
+		e.failures++
+		wait = backoff(e.failures)
+		// Never sleep past the current token's expiry without trying.
+		if left := e.tok.ExpiresAt.Sub(now); left > 0 && wait > left {
+			wait = left
+		}
+	}
+	e.nextAt = now.Add(wait)
+	names, failures := e.names, e.failures
+	e.mu.Unlock()
+
+	if err == nil {
+		s.log.Info("token refreshed", "registries", names, "identity", ecrtoken.Describe(e.reg),
+			"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "next", wait.Round(time.Second))
+	} else {
+		s.log.Warn("token refresh failed; serving the last good token until it expires", "registries", names,
+			"identity", ecrtoken.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
+	}
+	if s.onRefresh != nil {
+		s.onRefresh(key, tok, err)
+	}
+	return wait
+}
+
+// refreshAfter is about half a token's remaining life, jittered.
+func refreshAfter(life time.Duration) time.Duration {
+	if life <= 0 {
+		return BackoffMin
+	}
+	jitter := (rand.Float64()*2 - 1) * RefreshJitter
+	return max(time.Duration(float64(life)*(RefreshFraction+jitter)), BackoffMin)
+}
+
+// backoff is the wait after the n-th failure in a row.
+func backoff(n int) time.Duration {
+	d := BackoffMin
+	for i := 1; i < n && d < BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, BackoffMax)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// Token implements creds.Tokens: the current token of reg's identity,
+// waiting for the first fetch while ctx allows. An expired token is never
+// returned.
+func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+	s.mu.Lock()
+	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	s.mu.Unlock()
+	if !ok {
+		return creds.Token{}, errors.New("registry is no longer in the config")
+	}
+	select {
+	case <-e.first:
+	case <-ctx.Done():
+		return creds.Token{}, errors.New("first token not there yet: AWS has not answered; see ocicred status")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := s.clock.Now()
+	switch {
+	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
+		return e.tok, nil
+	case e.tok.ExpiresAt.IsZero() && e.lastErr != nil:
+		return creds.Token{}, e.lastErr
+	case e.tok.ExpiresAt.IsZero():
+		return creds.Token{}, errors.New("registry is no longer in the config")
+	case e.lastErr != nil:
+		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", e.tok.ExpiresAt.UTC().Format(time.RFC3339), e.lastErr)
+	}
+	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// status fills the token fields of a protected ECR registry's status.
+func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
+	s.mu.Lock()
+	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	s.mu.Unlock()
+	if !ok {
+		rs.State = localapi.StatePending
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := s.clock.Now()
+	rs.ExpiresAt, rs.RefreshedAt, rs.NextRefreshAt = rfc3339(e.tok.ExpiresAt), rfc3339(e.refreshedAt), rfc3339(e.nextAt)
+	rs.LastError = ""
+	if e.lastErr != nil {
+		rs.LastError = e.lastErr.Error()
+	}
+	switch {
+	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
+		rs.State = localapi.StateReady
+	case e.lastErr != nil:
+		rs.State = localapi.StateError
+	default:
+		rs.State = localapi.StatePending
+	}
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,101 @@
+package ecrtoken
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/ocicred/ocicred/config"
+)
+
+// DefaultSessionName is the STS session name when the config gives none.
+const DefaultSessionName = "ocicred"
+
+// Retry policy of every AWS call: the SDK handles short blips; the
+// daemon's refresh loop handles long outages.
+const (
+	maxAttempts = 3
+	maxBackoff  = 2 * time.Second
+)
+
+// ThrottleException is the throttling code the ECR troubleshooting page
+// names and the SDK does not retry by default.
+const ThrottleException = "ThrottleException"
+
+func newRetryer() aws.Retryer {
+	return retry.AddWithErrorCodes(retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+	}), ThrottleException)
+}
+
+// awsConfig builds the SDK config of reg's identity in region. It honours
+// the SDK's environment (AWS_ENDPOINT_URL_*, AWS_PROFILE, …).
+func awsConfig(ctx context.Context, reg *config.Registry, region string) (aws.Config, error) {
+	c := reg.Credentials
+	if c == nil {
+		c = &config.AWSCredentials{Type: config.CredDefault}
+	}
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRegion(region),
+		awsconfig.WithRetryer(newRetryer),
+	}
+	if c.Type == config.CredDefault && c.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))
+	}
+	if c.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretKey().Reveal(), "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if c.Type == config.CredSTS {
+		cfg.Credentials = assumeRole(cfg, c)
+	}
+	return cfg, nil
+}
+
+// assumeRole wraps the base credentials of cfg in an AssumeRole provider,
+// cached and refreshed before the session expires.
+func assumeRole(base aws.Config, c *config.AWSCredentials) aws.CredentialsProvider {
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), c.RoleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = c.SessionName
+		if o.RoleSessionName == "" {
+			o.RoleSessionName = DefaultSessionName
+		}
+		if c.ExternalID != "" {
+			o.ExternalID = aws.String(c.ExternalID)
+		}
+		if c.Duration.Duration > 0 {
+			o.Duration = c.Duration.Duration
+		}
+	})
+	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = 5 * time.Minute
+		o.ExpiryWindowJitterFrac = 0.2
+	})
+}
+
+// customEndpoint reports whether the environment points the SDK at
+// another ECR endpoint (a VPC endpoint, or a test's stand-in): FIPS and
+// dual-stack resolution must stay off then, or the SDK refuses.
+func customEndpoint(public bool) bool {
+	if os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == "true" {
+		return false
+	}
+	name := "AWS_ENDPOINT_URL_ECR"
+	if public {
+		name = "AWS_ENDPOINT_URL_ECR_PUBLIC"
+	}
+	return os.Getenv(name) != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+}

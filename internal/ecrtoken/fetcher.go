@@ -1,0 +1,170 @@
+package ecrtoken
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	"github.com/aws/smithy-go"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/secret"
+)
+
+// CallTimeout bounds one GetAuthorizationToken, retries and STS included.
+const CallTimeout = 30 * time.Second
+
+// Fetcher gets ECR tokens. It keeps one SDK config per identity, so that
+// STS sessions are cached between refreshes. Safe for concurrent use.
+type Fetcher struct {
+	mu      sync.Mutex
+	clients map[Key]aws.Config
+	// OnCall, when set, is told of every GetAuthorizationToken (for metrics).
+	OnCall func(api string, err error)
+}
+
+// NewFetcher returns a Fetcher.
+func NewFetcher() *Fetcher { return &Fetcher{clients: map[Key]aws.Config{}} }
+
+// Fetch gets a fresh token for reg (a protected ECR registry).
+func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	cfg, err := f.config(ctx, reg)
+	if err != nil {
+		return creds.Token{}, err
+	}
+	var tok creds.Token
+	api := "ecr:GetAuthorizationToken"
+	if reg.ECR.Public {
+		api = "ecr-public:GetAuthorizationToken"
+		tok, err = fetchPublic(ctx, cfg)
+	} else {
+		tok, err = fetchPrivate(ctx, cfg, reg.ECR.FIPS, reg.ECR.DualStack)
+	}
+	if f.OnCall != nil {
+		f.OnCall(api, err)
+	}
+	if err != nil {
+		return creds.Token{}, Explain(err)
+	}
+	return tok, nil
+}
+
+// Forget drops the cached SDK configs of identities not in keep.
+func (f *Fetcher) Forget(keep map[Key]bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.clients {
+		if !keep[k] {
+			delete(f.clients, k)
+		}
+	}
+}
+
+func (f *Fetcher) config(ctx context.Context, reg *config.Registry) (aws.Config, error) {
+	key := KeyOf(reg)
+	f.mu.Lock()
+	cfg, ok := f.clients[key]
+	f.mu.Unlock()
+	if ok {
+		return cfg, nil
+	}
+	cfg, err := awsConfig(ctx, reg, reg.ECR.Region)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	f.mu.Lock()
+	f.clients[key] = cfg
+	f.mu.Unlock()
+	return cfg, nil
+}
+
+func fetchPrivate(ctx context.Context, cfg aws.Config, fips, dual bool) (creds.Token, error) {
+	client := ecr.NewFromConfig(cfg, func(o *ecr.Options) {
+		if customEndpoint(false) {
+			return
+		}
+		if fips {
+			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+		}
+		if dual {
+			o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+		}
+	})
+	out, err := client.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return creds.Token{}, err
+	}
+	if len(out.AuthorizationData) == 0 {
+		return creds.Token{}, errors.New("GetAuthorizationToken returned no token")
+	}
+	d := out.AuthorizationData[0]
+	return decode(aws.ToString(d.AuthorizationToken), aws.ToTime(d.ExpiresAt))
+}
+
+func fetchPublic(ctx context.Context, cfg aws.Config) (creds.Token, error) {
+	out, err := ecrpublic.NewFromConfig(cfg).GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{})
+	if err != nil {
+		return creds.Token{}, err
+	}
+	if out.AuthorizationData == nil {
+		return creds.Token{}, errors.New("GetAuthorizationToken returned no token")
+	}
+	d := out.AuthorizationData
+	return decode(aws.ToString(d.AuthorizationToken), aws.ToTime(d.ExpiresAt))
+}
+
+// decode splits a base64 "AWS:password" token.
+func decode(token string, expires time.Time) (creds.Token, error) {
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		return creds.Token{}, errors.New("authorization token is not base64")
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok || user != "AWS" || pass == "" {
+		return creds.Token{}, errors.New("authorization token is not AWS:password")
+	}
+	if expires.IsZero() {
+		return creds.Token{}, errors.New("authorization token has no expiry")
+	}
+	return creds.Token{Password: secret.New(pass), ExpiresAt: expires}, nil
+}
+
+// Explain shortens an SDK error to "Code: message" (which API, which
+// code), the part a user acts on. The SDK's messages carry no secrets.
+func Explain(err error) error {
+	// The operation that failed is the innermost one above the API error:
+	// an STS denial inside an ECR call is reported as STS AssumeRole.
+	op := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if oe, ok := e.(*smithy.OperationError); ok {
+			op = oe.Service() + " " + oe.Operation() + ": "
+		}
+		if ae, ok := e.(smithy.APIError); ok {
+			return &APIError{Code: ae.ErrorCode(), Msg: op + ae.ErrorCode() + ": " + ae.ErrorMessage(), err: err}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("AWS did not answer within %s: %w", CallTimeout, err)
+	}
+	return err
+}
+
+// APIError is an error AWS answered with.
+type APIError struct {
+	Code string
+	Msg  string
+	err  error
+}
+
+func (e *APIError) Error() string { return e.Msg }
+func (e *APIError) Unwrap() error { return e.err }
