@@ -6,9 +6,10 @@
 //	make demo        # = make build && go run ./internal/demo --bin bin
 //
 // It needs only Go: it runs the distribution registry (`docker-registry`) when
-// it is installed, else go-containerregistry's registry in process behind a
-// Basic-auth gate; it pulls with crane when it is installed, else with its own
-// small client that asks the helper the way docker does. Everything lives in
+// it is installed (and --in-process is not given), else go-containerregistry's
+// registry in process behind a Basic-auth gate; it pulls with crane when it is
+// installed, else in process with go-containerregistry's remote package and
+// DefaultKeychain, which runs the helper from credHelpers as docker does. Everything lives in
 // one temp folder, removed at the end, also on Ctrl-C. The password is never
 // printed.
 //

@@ -15,12 +15,13 @@ import (
 func main() {
 	bin := flag.String("bin", "bin", "folder holding ocicred and docker-credential-ocicred (make build)")
 	keep := flag.Bool("keep", false, "keep the temp folder (config, logs) for inspection")
+	inProcess := flag.Bool("in-process", false, "serve the registry in process even when docker-registry is installed")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	err := run(ctx, *bin, *keep)
+	err := run(ctx, *bin, *keep, *inProcess)
 	switch {
 	case err == nil:
 		fmt.Println("demo: ok")
@@ -35,7 +36,7 @@ func main() {
 
 // run sets up the demo, runs its steps, and tears everything down however
 // the steps ended.
-func run(ctx context.Context, binDir string, keep bool) error {
+func run(ctx context.Context, binDir string, keep, inProcess bool) error {
 	bin, err := findBinaries(binDir)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func run(ctx context.Context, binDir string, keep bool) error {
 	if err != nil {
 		return fmt.Errorf("make temp folder: %w", err)
 	}
-	d := &demo{bin: bin, dir: dir}
+	d := &demo{bin: bin, dir: dir, inProcess: inProcess}
 	err = d.steps(ctx)
 	if terr := d.teardown(err != nil, keep); err == nil {
 		err = terr

@@ -17,11 +17,11 @@ import (
 )
 
 // startRegistry runs the distribution registry when it and htpasswd are
-// installed, else the in-process one.
-func startRegistry(ctx context.Context, dir, user, password string) (*localreg.Registry, error) {
+// installed and inProcess is false, else the in-process one.
+func startRegistry(ctx context.Context, dir, user, password string, inProcess bool) (*localreg.Registry, error) {
 	regBin, err1 := exec.LookPath("docker-registry")
 	htpasswd, err2 := exec.LookPath("htpasswd")
-	if err1 != nil || err2 != nil {
+	if inProcess || err1 != nil || err2 != nil {
 		return localreg.StartInProcess(user, password)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -66,19 +66,27 @@ func waitSocket(ctx context.Context, socket string, proc *subproc.Proc, timeout 
 	}
 }
 
-// environ is the environment of every program the demo runs: the binaries
-// under test first on PATH, and the demo's own configs.
-func (d *demo) environ() []string {
-	own := map[string]string{
-		"PATH":           d.bin.dir + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"DOCKER_CONFIG":  d.dockerConfig,
-		"OCICRED_CONFIG": d.config,
-		"OCICRED_SOCKET": d.socket,
+// own is what the demo decides in the environment of the programs it runs:
+// the binaries under test first on PATH, and the demo's own configs. An empty
+// value (a config not written yet) means unset.
+func (d *demo) own() map[string]string {
+	return map[string]string{
+		"PATH":               d.bin.dir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"DOCKER_CONFIG":      d.dockerConfig,
+		"OCICRED_CONFIG":     d.config,
+		"OCICRED_SOCKET":     d.socket,
+		"REGISTRY_AUTH_FILE": "",
 	}
+}
+
+// environ is the environment of every program the demo runs: ours, with
+// own() in place of what we had under those names.
+func (d *demo) environ() []string {
+	own := d.own()
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, mine := own[k]; !mine && k != "REGISTRY_AUTH_FILE" {
+		if _, mine := own[k]; !mine {
 			env = append(env, kv)
 		}
 	}

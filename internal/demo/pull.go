@@ -1,34 +1,28 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
-	"github.com/ocicred/ocicred/internal/e2e/localreg"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
 // pull pulls the image through the credential helper: with crane when it is
-// installed, else with the demo's client after asking the helper as docker
-// does. It returns the manifest digest and which client pulled.
+// installed, else in process with go-containerregistry's DefaultKeychain, the
+// library crane is built on. It returns the manifest digest and which client
+// pulled.
 func (d *demo) pull(ctx context.Context) (digest, how string, err error) {
-	env := d.environ()
-	if crane, err := lookPath("crane", env); err == nil {
+	if crane, err := lookPath("crane", d.environ()); err == nil {
 		digest, err := d.cranePull(ctx, crane)
 		return digest, "crane", err
 	}
-	cred, err := d.askHelper(ctx, env)
-	if err != nil {
-		return "", "", err
-	}
-	c := &localreg.Client{BaseURL: d.reg.URL, Cred: cred}
-	digest, err = c.Pull(ctx, repo, tag)
-	return digest, "the demo's client (crane is not installed)", err
+	digest, err = d.keychainPull(ctx)
+	return digest, "go-containerregistry's DefaultKeychain (crane is not installed)", err
 }
 
 // cranePull runs `crane pull` into the temp folder, then `crane digest`.
@@ -44,42 +38,43 @@ func (d *demo) cranePull(ctx context.Context, crane string) (string, error) {
 	return strings.TrimSpace(out), nil
 }
 
-// askHelper does what docker and go-containerregistry's DefaultKeychain do:
-// look the registry up in $DOCKER_CONFIG/config.json's credHelpers and run
-// `docker-credential-NAME get` with the host on stdin.
-func (d *demo) askHelper(ctx context.Context, env []string) (localreg.Credential, error) {
-	data, err := os.ReadFile(filepath.Join(d.dockerConfig, "config.json"))
+// keychainPull pulls as crane does, in this process: DefaultKeychain finds
+// $DOCKER_CONFIG/config.json's credHelpers entry and runs
+// docker-credential-ocicred from PATH; then every blob is fetched and its
+// digest checked. The keychain and the helper it runs read this process's
+// environment, so the demo adopts the one it gives the programs it runs.
+func (d *demo) keychainPull(ctx context.Context) (string, error) {
+	if err := d.adoptEnviron(); err != nil {
+		return "", err
+	}
+	ref, err := d.reg.Tag(repo, tag)
 	if err != nil {
-		return localreg.Credential{}, fmt.Errorf("read the docker config: %w", err)
+		return "", err
 	}
-	var cfg struct{ CredHelpers map[string]string }
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return localreg.Credential{}, fmt.Errorf("decode the docker config: %w", err)
-	}
-	name, ok := cfg.CredHelpers[d.reg.Host]
-	if !ok {
-		return localreg.Credential{}, fmt.Errorf("no credHelpers entry for %s", d.reg.Host)
-	}
-	helper, err := lookPath("docker-credential-"+name, env)
+	img, err := remote.Image(ref, remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithContext(ctx))
 	if err != nil {
-		return localreg.Credential{}, err
+		return "", err
 	}
-	return runHelper(ctx, helper, d.reg.Host, env)
+	if err := validate.Image(img); err != nil {
+		return "", fmt.Errorf("pulled %s: %w", ref, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return "", fmt.Errorf("digest of %s: %w", ref, err)
+	}
+	return digest.String(), nil
 }
 
-func runHelper(ctx context.Context, helper, host string, env []string) (localreg.Credential, error) {
-	cmd := exec.CommandContext(ctx, helper, "get")
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader(host)
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		// On failure stdout is the helper's message, never a secret.
-		return localreg.Credential{}, fmt.Errorf("%s get %s: %w: %s", helper, host, err, strings.TrimSpace(stdout.String()))
+// adoptEnviron makes the demo's own environment that of environ().
+func (d *demo) adoptEnviron() error {
+	for k, v := range d.own() {
+		err := os.Unsetenv(k)
+		if v != "" {
+			err = os.Setenv(k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
 	}
-	var creds struct{ Username, Secret string }
-	if err := json.Unmarshal(stdout.Bytes(), &creds); err != nil {
-		return localreg.Credential{}, fmt.Errorf("%s get %s: decode its answer: %w", helper, host, err)
-	}
-	return localreg.Credential{Username: creds.Username, Password: creds.Secret}, nil
+	return nil
 }

@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
 	"github.com/ocicred/ocicred/internal/e2e/localreg"
 	"github.com/ocicred/ocicred/internal/e2e/subproc"
 )
@@ -23,9 +27,10 @@ const (
 
 // demo is the state the steps share. Every path is inside dir.
 type demo struct {
-	bin  binaries
-	dir  string
-	step int
+	bin       binaries
+	dir       string
+	inProcess bool // the in-process registry even when docker-registry is installed
+	step      int
 
 	password     string // never printed
 	passwordFile string
@@ -70,7 +75,7 @@ func (d *demo) startRegistry(ctx context.Context) error {
 	if err := os.WriteFile(d.passwordFile, []byte(d.password+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write the password file: %w", err)
 	}
-	reg, err := startRegistry(ctx, filepath.Join(d.dir, "registry"), user, d.password)
+	reg, err := startRegistry(ctx, filepath.Join(d.dir, "registry"), user, d.password, d.inProcess)
 	if err != nil {
 		return err
 	}
@@ -104,12 +109,9 @@ func (d *demo) writeConfig(context.Context) error {
 }
 
 func (d *demo) push(ctx context.Context) error {
-	img, err := localreg.TestImage("hello from the ocicred demo\n")
-	if err != nil {
-		return err
-	}
-	c := &localreg.Client{BaseURL: d.reg.URL, Cred: localreg.Credential{Username: user, Password: d.password}}
-	if d.digest, err = c.Push(ctx, repo, tag, img); err != nil {
+	auth := &authn.Basic{Username: user, Password: d.password}
+	var err error
+	if d.digest, err = d.reg.PushTestImage(ctx, repo, tag, "hello from the ocicred demo\n", auth); err != nil {
 		return err
 	}
 	d.say("", "pushed %s (%s) with the registry's own credentials", d.ref(), d.digest)
@@ -117,9 +119,12 @@ func (d *demo) push(ctx context.Context) error {
 }
 
 func (d *demo) anonymousRefused(ctx context.Context) error {
-	c := &localreg.Client{BaseURL: d.reg.URL}
-	_, err := c.FetchManifest(ctx, repo, tag)
-	var se *localreg.StatusError
+	ref, err := d.reg.Tag(repo, tag)
+	if err != nil {
+		return err
+	}
+	_, err = remote.Get(ref, remote.WithAuth(authn.Anonymous), remote.WithContext(ctx))
+	var se *transport.Error
 	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
 		return fmt.Errorf("an anonymous pull should get 401, got: %v", err)
 	}

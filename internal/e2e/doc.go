@@ -21,6 +21,6 @@
 // The tests start in scenario_test.go (through the daemon), then
 // daemonless_test.go (the helper's fallback) and controls_test.go (runs that
 // must fail, and the harness's own positive control). Subpackages: localreg
-// (the registries and a minimal push/pull client, shared with the demo) and
+// (the registries and the test image, shared with the demo) and
 // subproc (child processes).
 package e2e

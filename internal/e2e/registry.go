@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/ocicred/ocicred/internal/e2e/localreg"
 )
 
@@ -13,11 +15,6 @@ import (
 type Registry struct {
 	*localreg.Registry
 	User, Password string
-}
-
-// Cred is the registry's one good credential.
-func (r *Registry) Cred() localreg.Credential {
-	return localreg.Credential{Username: r.User, Password: r.Password}
 }
 
 // StartRegistry runs the distribution registry with htpasswd auth for user
@@ -59,12 +56,8 @@ func Secret(prefix string) string {
 // credentials (no ocicred involved) and returns its manifest digest.
 func (r *Registry) PushImage(t testing.TB, repo, tag string) string {
 	t.Helper()
-	img, err := localreg.TestImage("hello from " + repo + ":" + tag + "\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &localreg.Client{BaseURL: r.URL, Cred: r.Cred()}
-	digest, err := c.Push(t.Context(), repo, tag, img)
+	digest, err := r.PushTestImage(t.Context(), repo, tag, "hello from "+repo+":"+tag+"\n",
+		&authn.Basic{Username: r.User, Password: r.Password})
 	if err != nil {
 		t.Fatalf("push the test image: %v", err)
 	}

@@ -1,12 +1,17 @@
 package localreg
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
 const testUser, testPassword = "alice", "localreg-test-password"
@@ -51,32 +56,68 @@ func TestDistribution(t *testing.T) {
 	exercise(t, reg)
 }
 
-// exercise pushes with the right credentials, pulls it back, and checks that
-// anonymous and wrong credentials get 401.
+// exercise pushes with the right credentials, pulls it back (every blob,
+// digests checked), and checks that anonymous and wrong credentials get 401.
 func exercise(t *testing.T, reg *Registry) {
-	ctx := context.Background()
-	img, err := TestImage("hello\n")
+	ctx := t.Context()
+	good := &authn.Basic{Username: testUser, Password: testPassword}
+	digest, err := reg.PushTestImage(ctx, "demo/hello", "v1", "hello\n", good)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Client{BaseURL: reg.URL, Cred: Credential{testUser, testPassword}}
-	digest, err := c.Push(ctx, "demo/hello", "v1", img)
+	ref, err := reg.Tag("demo/hello", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Pull(ctx, "demo/hello", "v1")
+	img, err := remote.Image(ref, remote.WithAuth(good), remote.WithContext(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != digest {
-		t.Errorf("pulled %s, pushed %s", got, digest)
+	if err := validate.Image(img); err != nil {
+		t.Errorf("pulled image: %v", err)
 	}
-	for name, cred := range map[string]Credential{"anonymous": {}, "wrong password": {testUser, "nope"}} {
-		c := &Client{BaseURL: reg.URL, Cred: cred}
-		_, err := c.FetchManifest(ctx, "demo/hello", "v1")
-		var se *StatusError
-		if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s: FetchManifest error = %v, want a 401 StatusError", name, err)
+	if got, err := img.Digest(); err != nil || got.String() != digest {
+		t.Errorf("pulled %v (%v), pushed %s", got, err, digest)
+	}
+	for name, auth := range map[string]authn.Authenticator{
+		"anonymous":      authn.Anonymous,
+		"wrong password": &authn.Basic{Username: testUser, Password: "nope"},
+	} {
+		_, err := remote.Get(ref, remote.WithAuth(auth), remote.WithContext(ctx))
+		var te *transport.Error
+		if !errors.As(err, &te) || te.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: remote.Get error = %v, want a 401 transport.Error", name, err)
 		}
+	}
+}
+
+// TestTestImageIsReproducible: tests and the demo compare digests.
+func TestTestImageIsReproducible(t *testing.T) {
+	digest := func(text string) string {
+		img, err := TestImage(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.String()
+	}
+	if a, b := digest("a\n"), digest("a\n"); a != b {
+		t.Errorf("same text, digests %s and %s", a, b)
+	}
+	if a, b := digest("a\n"), digest("b\n"); a == b {
+		t.Errorf("different texts, same digest %s", a)
+	}
+	img, err := TestImage("a\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt, err := img.MediaType(); err != nil || mt != types.OCIManifestSchema1 {
+		t.Errorf("media type %s (%v), want %s", mt, err, types.OCIManifestSchema1)
+	}
+	if cf, err := img.ConfigFile(); err != nil || cf.Platform().String() != "linux/amd64" {
+		t.Errorf("config %+v (%v), want linux/amd64", cf, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Registry is a running local registry.
@@ -27,6 +29,15 @@ func (r *Registry) Close() error { return r.close() }
 
 // Output is what the registry logged so far (empty for the in-process one).
 func (r *Registry) Output() string { return r.output() }
+
+// Tag is the reference repo:tag on this registry, spoken to over plain HTTP.
+func (r *Registry) Tag(repo, tag string) (name.Tag, error) {
+	t, err := name.NewTag(r.Host+"/"+repo+":"+tag, name.Insecure)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("reference %s/%s:%s: %w", r.Host, repo, tag, err)
+	}
+	return t, nil
+}
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
 func freeAddr() (string, error) {
