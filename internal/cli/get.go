@@ -45,69 +45,74 @@ out from the config file with this user's rights.`,
 }
 
 func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
-	if _, err := config.HostKey(host); err != nil {
+	res, err := g.resolve(ctx, host, noDaemon)
+	if res.reason != "" {
+		fmt.Fprintln(g.stderr, res.reason)
+	}
+	if err != nil {
 		fmt.Fprintln(g.stdout, err)
 		return exitWith(ExitFailure, nil)
 	}
-	if !noDaemon {
-		sock := g.socketPath()
-		got, err := localapi.NewClient(sock).Credentials(ctx, host)
-		switch {
-		case err == nil:
-			fmt.Fprintf(g.stderr, "registry %s: credentials from the daemon\n", got.Registry)
-			return g.printCredentials(host, got.Username, got.Secret)
-		case errors.Is(err, creds.ErrNotFound):
-			fmt.Fprintf(g.stderr, "%s is not managed by ocicred, is an unprotected registry, or is not allowed for this user\n", host)
-			fmt.Fprintln(g.stdout, creds.NotFoundMessage)
-			return exitWith(ExitFailure, nil)
-		case !errors.Is(err, localapi.ErrUnreachable):
-			fmt.Fprintln(g.stdout, err)
-			return exitWith(ExitFailure, nil)
-		}
-		fmt.Fprintf(g.stderr, "%v at %s; answering from %s\n", err, sock, g.configPath)
-	}
-	return g.getLocal(ctx, host)
+	return json.NewEncoder(g.stdout).Encode(getAnswer{ServerURL: host, Username: res.user, Secret: res.secret})
 }
 
-// getLocal answers without the daemon, from what this user can read.
-func (g *globals) getLocal(ctx context.Context, host string) error {
+// resolution is an answer and why it is so.
+type resolution struct {
+	user, secret string
+	reason       string // for stderr
+}
+
+// resolve answers like the helper: from the daemon, else (or with
+// noDaemon) from the config file. The error is creds.ErrNotFound, or one
+// line naming the registry and what is wrong.
+func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (resolution, error) {
+	if _, err := config.HostKey(host); err != nil {
+		return resolution{}, err
+	}
+	if noDaemon {
+		return g.resolveLocal(ctx, host, "")
+	}
+	sock := g.socketPath()
+	got, err := localapi.NewClient(sock).Credentials(ctx, host)
+	switch {
+	case err == nil:
+		return resolution{user: got.Username, secret: got.Secret, reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
+	case errors.Is(err, creds.ErrNotFound):
+		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, err
+	case errors.Is(err, localapi.ErrUnreachable):
+		return g.resolveLocal(ctx, host, fmt.Sprintf("%v at %s; answered from %s", err, sock, g.configPath))
+	}
+	return resolution{}, err
+}
+
+// resolveLocal answers without the daemon, from what this user can read.
+func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolution, error) {
+	prefix := ""
+	if why != "" {
+		prefix = why + ": "
+	}
 	cfg, err := config.Read(g.configPath)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "cannot read the config, so nothing is managed for this user: %v\n", err)
-		fmt.Fprintln(g.stdout, creds.NotFoundMessage)
-		return exitWith(ExitFailure, nil)
+		return resolution{reason: prefix + "cannot read the config, so nothing is managed for this user: " + err.Error()}, creds.ErrNotFound
 	}
 	reg, err := creds.Match(cfg, access.Self(), host)
-	if err != nil {
-		switch {
-		case errors.Is(err, creds.ErrRefused):
-			fmt.Fprintf(g.stderr, "registry %s does not allow this user (allow: %v)\n", reg.Name, reg.Allow)
-		case reg != nil:
-			fmt.Fprintf(g.stderr, "registry %s is unprotected: clients pull anonymously\n", reg.Name)
-		default:
-			fmt.Fprintf(g.stderr, "no registry in %s has the endpoint %s\n", cfg.File, host)
-		}
-		fmt.Fprintln(g.stdout, creds.NotFoundMessage)
-		return exitWith(ExitFailure, nil)
+	switch {
+	case errors.Is(err, creds.ErrRefused):
+		return resolution{reason: fmt.Sprintf("%sregistry %s does not allow this user (allow: %v)", prefix, reg.Name, reg.Allow)}, err
+	case err != nil && reg != nil:
+		return resolution{reason: fmt.Sprintf("%sregistry %s is unprotected: clients pull anonymously", prefix, reg.Name)}, err
+	case err != nil:
+		return resolution{reason: fmt.Sprintf("%sno registry in %s has the endpoint %s", prefix, cfg.File, host)}, err
 	}
 	if err := reg.ResolveSecrets(config.OS); err != nil {
-		fmt.Fprintln(g.stdout, err)
-		return exitWith(ExitFailure, nil)
+		return resolution{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 25*time.Second)
 	defer cancel()
 	got, err := creds.Get(ctx, reg, g.localTokens(), time.Now())
 	if err != nil {
-		fmt.Fprintln(g.stdout, err)
-		return exitWith(ExitFailure, nil)
+		return resolution{}, err
 	}
-	fmt.Fprintf(g.stderr, "registry %s: credentials worked out without the daemon\n", reg.Name)
-	return g.printCredentials(host, got.Username, got.Secret.Reveal())
-}
-
-// localTokens is the ECR token source of the daemon-less path.
-func (g *globals) localTokens() creds.Tokens { return nil }
-
-func (g *globals) printCredentials(host, user, secret string) error {
-	return json.NewEncoder(g.stdout).Encode(getAnswer{ServerURL: host, Username: user, Secret: secret})
+	return resolution{user: got.Username, secret: got.Secret.Reveal(),
+		reason: prefix + "registry " + reg.Name + ": credentials worked out without the daemon"}, nil
 }
