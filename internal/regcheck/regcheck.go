@@ -69,7 +69,6 @@ func Check(ctx context.Context, reg *config.Registry, user, password string) err
 		return errors.New("the registry rejected the credentials (401 Unauthorized)")
 	}
 	return fmt.Errorf("GET /v2/ answered %s with these credentials", resp.Status)
-	return nil
 }
 
 // baseTransport honours the registry's tls settings.
