@@ -39,7 +39,7 @@ func newRetryer() aws.Retryer {
 
 // awsConfig builds the SDK config of reg's identity in region. It honours
 // the SDK's environment (AWS_ENDPOINT_URL_*, AWS_PROFILE, …).
-func awsConfig(ctx context.Context, reg *config.Registry, region string) (aws.Config, error) {
+func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient) (aws.Config, error) {
 	c := reg.Credentials
 	if c == nil {
 		c = &config.AWSCredentials{Type: config.CredDefault}
@@ -47,6 +47,9 @@ func awsConfig(ctx context.Context, reg *config.Registry, region string) (aws.Co
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(region),
 		awsconfig.WithRetryer(newRetryer),
+	}
+	if hc != nil {
+		opts = append(opts, awsconfig.WithHTTPClient(hc))
 	}
 	if c.Type == config.CredDefault && c.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))

@@ -29,6 +29,9 @@ type Fetcher struct {
 	clients map[Key]aws.Config
 	// OnCall, when set, is told of every GetAuthorizationToken (for metrics).
 	OnCall func(api string, err error)
+	// HTTPClient, when set, carries every AWS call (tests watch where the
+	// SDK sends them).
+	HTTPClient aws.HTTPClient
 }
 
 // NewFetcher returns a Fetcher.
@@ -78,7 +81,7 @@ func (f *Fetcher) config(ctx context.Context, reg *config.Registry) (aws.Config,
 	if ok {
 		return cfg, nil
 	}
-	cfg, err := awsConfig(ctx, reg, reg.ECR.Region)
+	cfg, err := awsConfig(ctx, reg, reg.ECR.Region, f.HTTPClient)
 	if err != nil {
 		return aws.Config{}, err
 	}
