@@ -106,6 +106,7 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		newGetCmd(g),
 		newStatusCmd(g),
 		newConfigCmd(g),
+		newCheckCmd(g),
 		newPolicyCmd(g),
 		newVersionCmd(g),
 	)
