@@ -59,7 +59,8 @@ func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 // resolution is an answer and why it is so.
 type resolution struct {
 	user, secret string
-	reason       string // for stderr
+	expiresAt    time.Time // zero for Basic credentials
+	reason       string    // for stderr
 }
 
 // resolve answers like the helper: from the daemon, else (or with
@@ -76,7 +77,8 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 	got, err := localapi.NewClient(sock).Credentials(ctx, host)
 	switch {
 	case err == nil:
-		return resolution{user: got.Username, secret: got.Secret, reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
+		return resolution{user: got.Username, secret: got.Secret, expiresAt: got.ExpiresAt,
+			reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
 	case errors.Is(err, creds.ErrNotFound):
 		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, err
 	case errors.Is(err, localapi.ErrUnreachable):
@@ -113,6 +115,6 @@ func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolutio
 	if err != nil {
 		return resolution{}, err
 	}
-	return resolution{user: got.Username, secret: got.Secret.Reveal(),
+	return resolution{user: got.Username, secret: got.Secret.Reveal(), expiresAt: got.ExpiresAt,
 		reason: prefix + "registry " + reg.Name + ": credentials worked out without the daemon"}, nil
 }

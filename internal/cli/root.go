@@ -108,6 +108,8 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		newConfigCmd(g),
 		newCheckCmd(g),
 		newPolicyCmd(g),
+		newSetupCmd(g),
+		newKubeletProviderCmd(g),
 		newVersionCmd(g),
 	)
 	return root

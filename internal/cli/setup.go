@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/clientcfg"
+)
+
+func newSetupCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "setup docker|podman|helm|kubelet|containerd",
+		Short: "Wire a client to ocicred",
+		Long: `Wire a client to ocicred. docker, podman and helm get a credHelpers entry per
+registry in their auth file (atomic write, every other key kept, a one-time
+.bak copy, --dry-run shows the change, --remove takes the entries out again).
+kubelet gets a CredentialProviderConfig and the plugin binary; containerd gets
+hosts.toml files kept by the daemon.`,
+	}
+	cmd.AddCommand(
+		newSetupAuthFileCmd(g, "docker", "docker, nerdctl, crane, oras and regctl", dockerConfigPath,
+			"  ocicred setup docker\n  DOCKER_CONFIG=/root/.docker ocicred setup docker --dry-run"),
+		newSetupAuthFileCmd(g, "podman", "podman, skopeo, buildah and CRI-O", podmanAuthPath,
+			"  ocicred setup podman\n  ocicred setup podman --system"),
+		newSetupAuthFileCmd(g, "helm", "helm", helmRegistryPath, "  ocicred setup helm"),
+		newSetupKubeletCmd(g),
+	)
+	return cmd
+}
+
+// authFileFlags are the flags of setup docker, podman and helm.
+type authFileFlags struct {
+	file           string
+	dryRun, remove bool
+	system         bool
+}
+
+func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system bool) (string, error), example string) *cobra.Command {
+	var f authFileFlags
+	cmd := &cobra.Command{
+		Use:     client,
+		Short:   "Route the configured registries through docker-credential-ocicred for " + who,
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			path := f.file
+			if path == "" {
+				var err error
+				if path, err = defaultPath(f.system); err != nil {
+					return exitWith(ExitFailure, err)
+				}
+			}
+			return g.setupAuthFile(client, path, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.file, "file", "", "the auth file to edit (default: the client's own)")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the change without writing")
+	cmd.Flags().BoolVar(&f.remove, "remove", false, "take ocicred's entries out again")
+	if client == "podman" {
+		cmd.Flags().BoolVar(&f.system, "system", false, "edit /etc/containers/auth.json, for every user and CRI-O")
+	}
+	return cmd
+}
+
+func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
+	cfg, err := config.Read(g.configPath)
+	if err != nil {
+		return exitWith(ExitUsage, err)
+	}
+	hosts := helperHosts(cfg, client)
+	ch, err := clientcfg.Apply(path, hosts, clientcfg.Options{Remove: f.remove, DryRun: f.dryRun})
+	if err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	verb := map[bool]string{false: "added", true: "would add"}[f.dryRun]
+	rverb := map[bool]string{false: "removed", true: "would remove"}[f.dryRun]
+	switch {
+	case len(hosts) == 0:
+		fmt.Fprintf(g.stdout, "%s: no registry in %s has credentials; nothing to do\n", path, cfg.File)
+	case !ch.Changed():
+		fmt.Fprintf(g.stdout, "%s: already up to date\n", path)
+	}
+	for _, h := range ch.Added {
+		fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q] = %q\n", path, verb, h, clientcfg.Helper)
+	}
+	for _, h := range ch.Removed {
+		fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q]\n", path, rverb, h)
+	}
+	if f.dryRun && ch.Changed() {
+		fmt.Fprintf(g.stdout, "--- the file would read:\n%s", ch.After)
+	}
+	if ch.Backup != "" {
+		fmt.Fprintf(g.stdout, "%s: the original is kept in %s\n", path, ch.Backup)
+	}
+	if _, err := exec.LookPath("docker-credential-ocicred"); err != nil && !f.remove {
+		fmt.Fprintf(g.stderr, "warning: docker-credential-ocicred is not on PATH; %s will not find the helper\n", client)
+	}
+	return nil
+}
+
+// helperHosts are the credHelpers keys of cfg's registries with
+// credentials, spelled the way client looks them up.
+func helperHosts(cfg *config.Config, client string) []string {
+	var out []string
+	for _, r := range cfg.Registries {
+		if r.Type == config.TypeECR && !r.IsProtected() {
+			continue
+		}
+		h := r.Host
+		if h == "docker.io" && client != "podman" {
+			h = "https://index.docker.io/v1/" // docker's key for Docker Hub
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func home() (string, error) {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home folder (%w); pass --file", err)
+	}
+	return h, nil
+}
+
+// dockerConfigPath is $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+func dockerConfigPath(bool) (string, error) {
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return filepath.Join(d, "config.json"), nil
+	}
+	h, err := home()
+	return filepath.Join(h, ".docker", "config.json"), err
+}
+
+// podmanAuthPath is $REGISTRY_AUTH_FILE, /etc/containers/auth.json with
+// --system, else ~/.config/containers/auth.json (it survives reboots,
+// unlike the copy under XDG_RUNTIME_DIR).
+func podmanAuthPath(system bool) (string, error) {
+	switch {
+	case system:
+		return "/etc/containers/auth.json", nil
+	case os.Getenv("REGISTRY_AUTH_FILE") != "":
+		return os.Getenv("REGISTRY_AUTH_FILE"), nil
+	}
+	base := os.Getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		h, err := home()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(h, ".config")
+	}
+	return filepath.Join(base, "containers", "auth.json"), nil
+}
+
+// helmRegistryPath is $HELM_REGISTRY_CONFIG or helm's default.
+func helmRegistryPath(bool) (string, error) {
+	if p := os.Getenv("HELM_REGISTRY_CONFIG"); p != "" {
+		return p, nil
+	}
+	base := os.Getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		h, err := home()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(h, ".config")
+	}
+	return filepath.Join(base, "helm", "registry", "config.json"), nil
+}

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/google/renameio/v2"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/kubeletplugin"
+)
+
+// Defaults of setup kubelet: the files the kubelet's
+// --image-credential-provider-config and --image-credential-provider-bin-dir
+// flags name.
+const (
+	DefaultKubeletProviderConfig = "/etc/kubernetes/image-credential-provider-config.yaml"
+	DefaultKubeletBinDir         = "/etc/kubernetes/image-credential-provider"
+	kubeletPluginName            = "ocicred"
+)
+
+func newSetupKubeletCmd(g *globals) *cobra.Command {
+	var configFile, binDir string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "kubelet",
+		Short: "Write the kubelet's CredentialProviderConfig and put ocicred in its plugin folder",
+		Long: `Write (or update) the CredentialProviderConfig the kubelet reads, with a provider
+named ocicred whose matchImages lists every configured registry, and link the
+ocicred binary into the kubelet's plugin folder. Other providers in the file
+are kept. Start the kubelet with
+  --image-credential-provider-config=` + DefaultKubeletProviderConfig + `
+  --image-credential-provider-bin-dir=` + DefaultKubeletBinDir,
+		Example: `  ocicred setup kubelet
+  ocicred setup kubelet --config-file /etc/eks/image-credential-provider/config.json --bin-dir /etc/eks/image-credential-provider`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return g.setupKubelet(configFile, binDir, dryRun)
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config-file", DefaultKubeletProviderConfig, "the CredentialProviderConfig to write")
+	cmd.Flags().StringVar(&binDir, "bin-dir", DefaultKubeletBinDir, "the kubelet's credential provider plugin folder")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the config without writing anything")
+	return cmd
+}
+
+func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
+	cfg, err := config.Read(g.configPath)
+	if err != nil {
+		return exitWith(ExitUsage, err)
+	}
+	doc, mode, err := readProviderConfig(configFile)
+	if err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	setProvider(doc, g.kubeletProvider(cfg))
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		fmt.Fprintf(g.stdout, "--- %s would read:\n%s", configFile, out)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(configFile), 0o755); err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	if err := renameio.WriteFile(configFile, out, mode); err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(cfg.Registries))
+	link, err := linkPlugin(binDir)
+	if err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	fmt.Fprintf(g.stdout, "%s: links to %s\n", filepath.Join(binDir, kubeletPluginName), link)
+	return nil
+}
+
+// kubeletProvider is ocicred's entry in the CredentialProviderConfig.
+func (g *globals) kubeletProvider(cfg *config.Config) map[string]any {
+	var match []string
+	for _, r := range cfg.Registries {
+		if r.Type == config.TypeBasic || r.IsProtected() {
+			match = append(match, r.Host)
+		}
+	}
+	p := map[string]any{
+		"name":                 kubeletPluginName,
+		"apiVersion":           kubeletplugin.APIVersionV1,
+		"matchImages":          match,
+		"defaultCacheDuration": kubeletplugin.StaticCacheDuration.String(),
+		"args":                 []string{"kubelet-credential-provider"},
+	}
+	var env []map[string]string
+	if g.configPath != config.DefaultPath {
+		env = append(env, map[string]string{"name": "OCICRED_CONFIG", "value": g.configPath})
+	}
+	if g.socket != "" {
+		env = append(env, map[string]string{"name": "OCICRED_SOCKET", "value": g.socket})
+	}
+	if env != nil {
+		p["env"] = env
+	}
+	return p
+}
+
+// readProviderConfig reads an existing CredentialProviderConfig, or starts
+// a new one.
+func readProviderConfig(path string) (map[string]any, fs.FileMode, error) {
+	doc := map[string]any{"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": []any{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return doc, 0o644, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, 0, fmt.Errorf("%s is not YAML or JSON: %w; fix or move it first", path, err)
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	return doc, mode, nil
+}
+
+// setProvider replaces the provider of the same name, or appends it.
+func setProvider(doc map[string]any, p map[string]any) {
+	providers, _ := doc["providers"].([]any)
+	for i, old := range providers {
+		if m, ok := old.(map[string]any); ok && m["name"] == p["name"] {
+			providers[i] = p
+			doc["providers"] = providers
+			return
+		}
+	}
+	doc["providers"] = append(providers, p)
+}
+
+// linkPlugin makes binDir/ocicred a symlink to this program.
+func linkPlugin(binDir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
+	}
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return "", err
+	}
+	link := filepath.Join(binDir, kubeletPluginName)
+	if fi, err := os.Lstat(link); err == nil && fi.Mode().Type() != fs.ModeSymlink {
+		return "", fmt.Errorf("%s exists and is not a symlink; remove it or pass another --bin-dir", link)
+	}
+	if err := renameio.Symlink(self, link); err != nil {
+		return "", err
+	}
+	return self, nil
+}
