@@ -110,6 +110,7 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		newPolicyCmd(g),
 		newSetupCmd(g),
 		newKubeletProviderCmd(g),
+		newServiceCmd(g),
 		newVersionCmd(g),
 	)
 	return root

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ocicred/ocicred/systemd"
+)
+
+// The unit kardianos/service installs is systemd/ocicred.service byte for
+// byte: it is passed as SystemdScript and holds no template placeholder
+// that kardianos' renderer would change.
+func TestServiceInstallsTheShippedUnit(t *testing.T) {
+	c := serviceConfig()
+	if got := c.Option["SystemdScript"]; got != systemd.Unit {
+		t.Fatal("SystemdScript is not systemd/ocicred.service")
+	}
+	if strings.Contains(systemd.Unit, "{{") {
+		t.Error("the unit holds template syntax, so what is installed differs from the file")
+	}
+	if c.Name != "ocicred" || c.Executable != installedBinary || !strings.Contains(systemd.Unit, "ExecStart="+installedBinary+" daemon") {
+		t.Errorf("config %+v does not match the unit's ExecStart", c)
+	}
+}
+
+func TestServiceWithoutSystemd(t *testing.T) {
+	if systemdRunning() {
+		t.Skip("systemd runs here")
+	}
+	_, stderr, code := ocicred(t, "service", "status")
+	if code != 1 || !strings.Contains(stderr, "systemd is not running on this machine") {
+		t.Errorf("service status: %q, exit %d", stderr, code)
+	}
+	if _, stderr, code := ocicred(t, "service", "bogus"); code != 2 || !strings.Contains(stderr, "unknown action") {
+		t.Errorf("service bogus: %q, exit %d", stderr, code)
+	}
+}
