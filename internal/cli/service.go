@@ -111,4 +111,3 @@ func statusWord(s service.Status) string {
 	}
 	return "unknown"
 }
-
