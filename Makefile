@@ -8,7 +8,13 @@ LDFLAGS  := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/inte
 GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
-.PHONY: help build test test-short lint demo bench clean
+PKG_VERSION ?= $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | sed 's/^v//' || true)
+ifeq ($(PKG_VERSION),)
+PKG_VERSION := 0.0.0~git$(COMMIT)
+endif
+GOARCH   ?= $(shell $(GO) env GOARCH)
+
+.PHONY: help build test test-short lint demo bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +39,11 @@ demo: build ## run a daemon, a local registry with auth, and a pull through the 
 
 bench: build ## print the benchmark figures
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+package: build ## build dist/*.deb and dist/*.rpm with nfpm
+	mkdir -p dist && rm -f dist/*.deb dist/*.rpm
+	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p deb -t dist/
+	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p rpm -t dist/
 
 clean: ## remove built files
 	rm -rf $(BIN) dist
