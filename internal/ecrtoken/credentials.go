@@ -16,8 +16,13 @@ import (
 	"github.com/ocicred/ocicred/config"
 )
 
-// DefaultSessionName is the STS session name when the config gives none.
-const DefaultSessionName = "ocicred"
+// Defaults of STS sessions the config leaves open. One hour is every
+// role's minimum maximum, and the cap for chained roles; the SDK's own
+// default is 15 minutes.
+const (
+	DefaultSessionName     = "ocicred"
+	DefaultSessionDuration = time.Hour
+)
 
 // Retry policy of every AWS call: the SDK handles short blips; the
 // daemon's refresh loop handles long outages.
@@ -79,6 +84,7 @@ func assumeRole(base aws.Config, c *config.AWSCredentials) aws.CredentialsProvid
 		if c.ExternalID != "" {
 			o.ExternalID = aws.String(c.ExternalID)
 		}
+		o.Duration = DefaultSessionDuration
 		if c.Duration.Duration > 0 {
 			o.Duration = c.Duration.Duration
 		}

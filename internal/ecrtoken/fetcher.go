@@ -39,9 +39,11 @@ func NewFetcher() *Fetcher { return &Fetcher{clients: map[Key]aws.Config{}} }
 
 // Fetch gets a fresh token for reg (a protected ECR registry).
 func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
-	cfg, err := f.config(ctx, reg)
+	key := KeyOf(reg)
+	cfg, err := f.config(ctx, key, reg)
 	if err != nil {
 		return creds.Token{}, err
 	}
@@ -57,9 +59,39 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token,
 		f.OnCall(api, err)
 	}
 	if err != nil {
-		return creds.Token{}, Explain(err)
+		if expiredKeys(err) {
+			// The SDK keeps cached keys until its own clock says they
+			// expire: start the identity afresh on the next fetch.
+			f.forget(key)
+		}
+		return creds.Token{}, explain(err, time.Since(start))
 	}
 	return tok, nil
+}
+
+// expiredKeys reports whether AWS refused err's call because its keys (an
+// STS session, or the keys that assume the role) have expired. The SDK's
+// credentials cache never learns of it: it trusts the node's clock, which
+// may be behind AWS's.
+func expiredKeys(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ExpiredTokenException", "ExpiredToken",
+		// Keys rotated in a shared credentials file: load them again.
+		"UnrecognizedClientException", "InvalidClientTokenId":
+		return true
+	}
+	return false
+}
+
+// forget drops the SDK config of one identity.
+func (f *Fetcher) forget(key Key) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.clients, key)
 }
 
 // Forget drops the cached SDK configs of identities not in keep.
@@ -73,8 +105,7 @@ func (f *Fetcher) Forget(keep map[Key]bool) {
 	}
 }
 
-func (f *Fetcher) config(ctx context.Context, reg *config.Registry) (aws.Config, error) {
-	key := KeyOf(reg)
+func (f *Fetcher) config(ctx context.Context, key Key, reg *config.Registry) (aws.Config, error) {
 	f.mu.Lock()
 	cfg, ok := f.clients[key]
 	f.mu.Unlock()
@@ -144,7 +175,11 @@ func decode(token string, expires time.Time) (creds.Token, error) {
 
 // Explain shortens an SDK error to "Code: message" (which API, which
 // code), the part a user acts on. The SDK's messages carry no secrets.
-func Explain(err error) error {
+func Explain(err error) error { return explain(err, 0) }
+
+// explain is Explain for a call that waited so long (0: unknown) for AWS.
+// The deadline that cut it may be the caller's, shorter than CallTimeout.
+func explain(err error, waited time.Duration) error {
 	// The operation that failed is the innermost one above the API error:
 	// an STS denial inside an ECR call is reported as STS AssumeRole.
 	op := ""
@@ -157,7 +192,10 @@ func Explain(err error) error {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("AWS did not answer within %s: %w", CallTimeout, err)
+		if waited > 0 {
+			return fmt.Errorf("AWS did not answer within %s: %w", waited.Round(100*time.Millisecond), err)
+		}
+		return fmt.Errorf("AWS did not answer in time: %w", err)
 	}
 	return err
 }
