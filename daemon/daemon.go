@@ -50,6 +50,7 @@ type Daemon struct {
 	log  *slog.Logger
 
 	tokens      *tokenStore
+	containerd  *containerdSink
 	state       atomic.Pointer[state]
 	configError atomic.Pointer[string]
 	reloadMu    sync.Mutex
@@ -81,6 +82,8 @@ func New(opts Options) *Daemon {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, sockGID: -1}
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
+	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"))
+	d.tokens.onRefresh = d.containerd.refreshed
 	return d
 }
 
@@ -145,7 +148,8 @@ func (d *Daemon) start() (*config.Config, net.Listener, error) {
 		return nil, nil, err
 	}
 	d.tokens.sync(cfg) // first fetches start now; answers wait for them
-	d.state.Store(newState(cfg, d.tokens))
+	d.containerd.apply(cfg, d.tokens)
+	d.state.Store(newState(cfg, d.tokens, d.containerd))
 	return cfg, ln, nil
 }
 

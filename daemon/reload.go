@@ -40,12 +40,14 @@ func (d *Daemon) Reload(reason string) {
 	old := d.state.Load()
 	d.configError.Store(nil)
 	if cfg.Fingerprint() == old.fingerprint {
+		d.containerd.apply(cfg, d.tokens) // retries a failed hosts.toml write, restores a deleted one
 		d.log.Debug("config unchanged", "reason", reason)
 		return
 	}
 	d.opts.Notify("RELOADING=1")
 	d.tokens.sync(cfg)
-	d.state.Store(newState(cfg, d.tokens))
+	d.containerd.apply(cfg, d.tokens)
+	d.state.Store(newState(cfg, d.tokens, d.containerd))
 	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup {
 		d.log.Warn("socket and socketGroup changes take effect at the next restart", "socket", d.socket)
 	}

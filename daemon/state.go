@@ -12,10 +12,11 @@ type state struct {
 	cfg         *config.Config
 	fingerprint [32]byte
 	tokens      *tokenStore // shared by every state: loops outlive reloads
+	containerd  *containerdSink
 }
 
-func newState(cfg *config.Config, tokens *tokenStore) *state {
-	return &state{cfg: cfg, fingerprint: cfg.Fingerprint(), tokens: tokens}
+func newState(cfg *config.Config, tokens *tokenStore, containerd *containerdSink) *state {
+	return &state{cfg: cfg, fingerprint: cfg.Fingerprint(), tokens: tokens, containerd: containerd}
 }
 
 // status reports every registry's state.
@@ -31,6 +32,7 @@ func (s *state) status() []localapi.RegistryStatus {
 		default:
 			s.tokens.status(r, &rs)
 		}
+		s.containerd.status(r, &rs)
 		out = append(out, rs)
 	}
 	return out

@@ -229,6 +229,23 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
+// current is reg's token when there is one and it has not expired,
+// without waiting for a first fetch.
+func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
+	s.mu.Lock()
+	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	s.mu.Unlock()
+	if !ok {
+		return creds.Token{}, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tok.ExpiresAt.IsZero() || !s.clock.Now().Before(e.tok.ExpiresAt) {
+		return creds.Token{}, false
+	}
+	return e.tok, true
+}
+
 // status fills the token fields of a protected ECR registry's status.
 func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
 	s.mu.Lock()

@@ -29,6 +29,7 @@ hosts.toml files kept by the daemon.`,
 			"  ocicred setup podman\n  ocicred setup podman --system"),
 		newSetupAuthFileCmd(g, "helm", "helm", helmRegistryPath, "  ocicred setup helm"),
 		newSetupKubeletCmd(g),
+		newSetupContainerdCmd(g),
 	)
 	return cmd
 }

@@ -1,0 +1,319 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/google/renameio/v2"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// hostsMarker is the first line of every hosts.toml the daemon writes. A
+// file that does not start with it is someone else's: never written over,
+// never removed.
+const hostsMarker = "# written by ocicred: it rewrites this file on every credential change and removes it when the registry leaves the config; do not edit\n"
+
+// markerPrefix is what identifies the marker, whatever its wording later.
+const markerPrefix = "# written by ocicred"
+
+// HostsFileMode is the mode of every hosts.toml the daemon writes: it holds
+// a credential.
+const HostsFileMode = 0o600
+
+// errNotOurs: a hosts.toml exists that the daemon did not write.
+var errNotOurs = errors.New("was not written by ocicred; left alone")
+
+// dockerHubServer is where containerd pulls docker.io images from.
+const dockerHubServer = "https://registry-1.docker.io"
+
+// tokenSource gives an identity's current token without waiting.
+type tokenSource interface {
+	current(reg *config.Registry) (creds.Token, bool)
+}
+
+// containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry with
+// credentials, with an Authorization header containerd sends on every
+// request (containerd never calls a credential helper). apply follows the
+// config, refreshed follows the token loops, status shows write failures.
+// A failed write is logged and shown in status, and retried at the next
+// reload or token refresh.
+type containerdSink struct {
+	log *slog.Logger
+
+	mu     sync.Mutex
+	dir    string                       // the config's containerd.hostsDir; "" when unset
+	regs   []*config.Registry           // the registries with credentials, when dir is set
+	tokens map[ecrtoken.Key]creds.Token // the newest token of each identity
+	errs   map[string]error             // by registry host: why its file is not as it should be
+}
+
+func newContainerdSink(log *slog.Logger) *containerdSink {
+	return &containerdSink{log: log, tokens: map[ecrtoken.Key]creds.Token{}, errs: map[string]error{}}
+}
+
+// apply makes the hosts folder match cfg: it writes the file of every
+// registry with credentials (an ECR registry once it has a token), and
+// removes the files it wrote for registries cfg no longer has. Files in a
+// folder that cfg no longer names are removed too.
+func (c *containerdSink) apply(cfg *config.Config, tokens tokenSource) {
+	dir := ""
+	if cfg.Containerd != nil {
+		dir = cfg.Containerd.HostsDir
+	}
+	var regs []*config.Registry
+	fresh := map[ecrtoken.Key]creds.Token{}
+	if dir != "" {
+		for _, r := range cfg.Registries {
+			if r.Type == config.TypeBasic || r.IsProtected() {
+				regs = append(regs, r)
+			}
+			if r.IsProtected() {
+				// Asked before taking c.mu: tokenStore.sync holds the
+				// store's lock while a loop it stops may wait in refreshed.
+				if tok, ok := tokens.current(r); ok {
+					fresh[ecrtoken.KeyOf(r)] = tok
+				}
+			}
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dir != "" && c.dir != dir {
+		c.prune(c.dir, nil)
+	}
+	c.dir, c.regs, c.errs = dir, regs, map[string]error{}
+	kept := map[ecrtoken.Key]creds.Token{}
+	keep := map[string]bool{}
+	for _, r := range regs {
+		keep[r.Host] = true
+		if !r.IsProtected() {
+			continue
+		}
+		k := ecrtoken.KeyOf(r)
+		tok, ok := c.tokens[k]
+		if f, fok := fresh[k]; fok && (!ok || f.ExpiresAt.After(tok.ExpiresAt)) {
+			tok, ok = f, true
+		}
+		if ok {
+			kept[k] = tok
+		}
+	}
+	c.tokens = kept
+	if dir == "" {
+		return
+	}
+	for _, r := range regs {
+		c.write(r)
+	}
+	c.prune(dir, keep)
+}
+
+// refreshed is the token store's onRefresh hook: it rewrites the files of
+// every registry sharing the identity. A failed refresh changes nothing:
+// the last good token stays in the files until a new one comes.
+func (c *containerdSink) refreshed(key ecrtoken.Key, tok creds.Token, err error) {
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.tokens[key]; ok && tok.ExpiresAt.Before(old.ExpiresAt) {
+		return // an older token than the one written (apply got there first)
+	}
+	// Kept even for an identity apply has not seen yet: a reload starts
+	// the new loops before it applies the new config.
+	c.tokens[key] = tok
+	if c.dir == "" {
+		return
+	}
+	for _, r := range c.regs {
+		if r.IsProtected() && ecrtoken.KeyOf(r) == key {
+			c.write(r)
+		}
+	}
+}
+
+// status adds why reg's hosts.toml is not as it should be to its status.
+func (c *containerdSink) status(reg *config.Registry, rs *localapi.RegistryStatus) {
+	c.mu.Lock()
+	err := c.errs[reg.Host]
+	c.mu.Unlock()
+	switch {
+	case err == nil:
+	case rs.LastError == "":
+		rs.LastError = err.Error()
+	default:
+		rs.LastError += "; " + err.Error()
+	}
+}
+
+// write brings reg's file up to date and records the outcome. c.mu is held.
+func (c *containerdSink) write(reg *config.Registry) {
+	user, pass := reg.Username, reg.BasicPassword()
+	if reg.IsProtected() {
+		tok, ok := c.tokens[ecrtoken.KeyOf(reg)]
+		if !ok {
+			return // no token yet: a file from an earlier run stays as it is
+		}
+		user, pass = "AWS", tok.Password
+	}
+	if pass.IsZero() {
+		return
+	}
+	path := hostsPath(c.dir, reg.Host)
+	data, err := renderHostsFile(reg, user+":"+pass.Reveal())
+	if err == nil {
+		var changed bool
+		if changed, err = writeHostsFile(path, data); changed {
+			c.log.Info("containerd hosts.toml written", "registry", reg.Name, "path", path)
+		}
+	}
+	delete(c.errs, reg.Host)
+	if err != nil {
+		err = fmt.Errorf("containerd: %w", err)
+		c.errs[reg.Host] = err
+		c.log.Warn("containerd hosts.toml not written", "registry", reg.Name, "err", err)
+	}
+}
+
+// prune removes the files it wrote in dir for hosts that keep does not
+// list, and their folders when nothing else is left in them.
+func (c *containerdSink) prune(dir string, keep map[string]bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.log.Warn("containerd hosts folder not readable", "dir", dir, "err", err)
+		}
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || keep[e.Name()] {
+			continue
+		}
+		path := filepath.Join(dir, e.Name(), "hosts.toml")
+		if data, err := readOurs(path); err != nil || data == nil {
+			continue // not ours, or no file: none of our business
+		}
+		if err := os.Remove(path); err != nil {
+			c.log.Warn("containerd hosts.toml not removed", "path", path, "err", err)
+			continue
+		}
+		_ = os.Remove(filepath.Dir(path)) // only when empty
+		c.log.Info("containerd hosts.toml removed: the registry left the config", "path", path)
+	}
+}
+
+// hostsPath is where containerd looks for host's hosts.toml.
+func hostsPath(dir, host string) string { return filepath.Join(dir, host, "hosts.toml") }
+
+// hostsFile is containerd's hosts.toml, the part the daemon writes.
+type hostsFile struct {
+	Server string               `toml:"server"`
+	Host   map[string]hostEntry `toml:"host"`
+}
+
+type hostEntry struct {
+	Capabilities []string            `toml:"capabilities"`
+	CA           string              `toml:"ca,omitempty"`
+	SkipVerify   bool                `toml:"skip_verify,omitempty"`
+	Header       map[string][]string `toml:"header"`
+}
+
+// renderHostsFile is reg's hosts.toml with userPass as its Basic
+// credentials. The [host."<scheme>://<host>"] table is what containerd 1.6
+// needs to use the file at all, and to speak plain HTTP when it says http.
+func renderHostsFile(reg *config.Registry, userPass string) ([]byte, error) {
+	server := reg.ServerURL()
+	if reg.Host == "docker.io" {
+		server = dockerHubServer
+	}
+	entry := hostEntry{
+		Capabilities: []string{"pull", "resolve"},
+		Header:       map[string][]string{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(userPass))}},
+	}
+	if reg.TLS != nil {
+		entry.CA, entry.SkipVerify = reg.TLS.CA, reg.TLS.InsecureSkipVerify
+	}
+	var b bytes.Buffer
+	b.WriteString(hostsMarker)
+	enc := toml.NewEncoder(&b).SetIndentTables(true)
+	if err := enc.Encode(hostsFile{Server: server, Host: map[string]hostEntry{server: entry}}); err != nil {
+		return nil, fmt.Errorf("encode hosts.toml for %s: %w", reg.Host, err)
+	}
+	return b.Bytes(), nil
+}
+
+// writeHostsFile replaces path with data, atomically and with mode 0600,
+// unless it already holds exactly that. It refuses a file it did not write.
+func writeHostsFile(path string, data []byte) (changed bool, err error) {
+	old, err := readOurs(path)
+	if err != nil {
+		return false, err
+	}
+	if old != nil && bytes.Equal(old, data) {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() == HostsFileMode {
+			return false, nil
+		}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
+	}
+	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(HostsFileMode))
+	if err != nil {
+		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
+	}
+	defer func() { _ = f.Cleanup() }() // removes the temp file unless renamed
+	if _, err := f.Write(data); err != nil {
+		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
+	}
+	if err := f.CloseAtomicallyReplace(); err != nil {
+		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
+	}
+	return true, nil
+}
+
+// readOurs returns the file at path if the daemon wrote it, nil if there
+// is none, and errNotOurs if someone else's file is there.
+func readOurs(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("cannot read %s: %w", path, bare(err))
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s %w", path, errNotOurs)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, bare(err))
+	}
+	if !strings.HasPrefix(string(data), markerPrefix) {
+		return nil, fmt.Errorf("%s %w", path, errNotOurs)
+	}
+	return data, nil
+}
+
+// bare drops the path an *os.PathError repeats (the temp file's name).
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
