@@ -48,19 +48,26 @@ func (d *Daemon) mayAsk(c access.Caller) bool {
 }
 
 func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request, c access.Caller) {
+	start := time.Now()
+	result := d.answerCredentials(w, r, c)
+	d.metrics.request(r.Header.Get(localapi.ClientHeader), result, time.Since(start))
+}
+
+// answerCredentials writes the answer and returns its result for metrics.
+func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c access.Caller) string {
 	server := r.URL.Query().Get("server")
 	st := d.state.Load()
 	reg, err := creds.Match(st.cfg, c, server)
 	switch {
 	case errors.Is(err, config.ErrBadAddress):
 		writeError(w, http.StatusBadRequest, localapi.ErrorBody{Code: localapi.CodeBadRequest, Error: err.Error()})
-		return
+		return localapi.CodeBadRequest
 	case errors.Is(err, creds.ErrRefused):
 		d.log.Warn("refused caller", "uid", c.UID, "pid", c.PID, "registry", reg.Name, "reason", "not in allow")
 		fallthrough
 	case errors.Is(err, creds.ErrNotFound):
 		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
-		return
+		return localapi.CodeNotFound
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)
 	defer cancel()
@@ -68,11 +75,12 @@ func (d *Daemon) handleCredentials(w http.ResponseWriter, r *http.Request, c acc
 	if err != nil {
 		d.log.Warn("no usable credentials", "registry", reg.Name, "err", err)
 		writeError(w, http.StatusServiceUnavailable, localapi.ErrorBody{Code: localapi.CodeUnavailable, Registry: reg.Name, Error: err.Error()})
-		return
+		return localapi.CodeUnavailable
 	}
 	writeJSON(w, http.StatusOK, localapi.CredentialsBody{
 		Registry: reg.Name, Username: got.Username, Secret: got.Secret.Reveal(), ExpiresAt: got.ExpiresAt,
 	})
+	return "ok"
 }
 
 func (d *Daemon) handleList(w http.ResponseWriter, _ *http.Request, c access.Caller) {

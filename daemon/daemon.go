@@ -20,6 +20,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 )
 
@@ -51,6 +52,8 @@ type Daemon struct {
 
 	tokens      *tokenStore
 	containerd  *containerdSink
+	metrics     *metrics
+	metricsAddr atomic.Pointer[string]
 	state       atomic.Pointer[state]
 	configError atomic.Pointer[string]
 	reloadMu    sync.Mutex
@@ -71,8 +74,12 @@ func New(opts Options) *Daemon {
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
 	}
+	d := &Daemon{log: opts.Logger, sockGID: -1}
+	d.metrics = newMetrics(d)
 	if opts.Fetch == nil {
-		opts.Fetch = ecrtoken.NewFetcher().Fetch
+		f := ecrtoken.NewFetcher()
+		f.OnCall = d.metrics.awsCall
+		opts.Fetch = f.Fetch
 	}
 	if abs, err := filepath.Abs(opts.ConfigPath); err == nil {
 		opts.ConfigPath = abs
@@ -80,10 +87,13 @@ func New(opts Options) *Daemon {
 	if opts.Debounce == 0 {
 		opts.Debounce = config.DefaultDebounce
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, sockGID: -1}
+	d.opts = opts
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
 	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"))
-	d.tokens.onRefresh = d.containerd.refreshed
+	d.tokens.onRefresh = func(key ecrtoken.Key, names []string, tok creds.Token, err error) {
+		d.containerd.refreshed(key, tok, err)
+		d.metrics.refreshed(names, err)
+	}
 	return d
 }
 
@@ -95,7 +105,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", d.opts.ConfigPath, err)
 	}
-	cfg, ln, err := d.start()
+	cfg, ln, mln, err := d.start()
 	if err != nil {
 		watcher.Close()
 		return err
@@ -118,6 +128,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return d.watch(gctx, watcher, hup) })
+	if mln != nil {
+		addr := mln.Addr().String()
+		d.metricsAddr.Store(&addr)
+		g.Go(func() error { return d.serveMetrics(gctx, mln) })
+	}
 	d.log.Info("ocicred daemon ready", "socket", d.socket, "config", cfg.File, "registries", len(cfg.Registries))
 	d.opts.Notify("READY=1")
 
@@ -132,25 +147,40 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // start loads the config, opens the socket and starts the first token
 // fetches.
-func (d *Daemon) start() (*config.Config, net.Listener, error) {
-	cfg, err := d.load()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+func (d *Daemon) start() (cfg *config.Config, api, metrics net.Listener, err error) {
+	if cfg, err = d.load(); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	d.socket = firstNonEmpty(d.opts.Socket, cfg.Socket, config.DefaultSocket)
 	if cfg.SocketGroup != "" {
 		if d.sockGID, err = access.GroupID(cfg.SocketGroup); err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
+			return nil, nil, nil, fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
 		}
 	}
-	ln, err := listen(d.socket, d.sockGID)
-	if err != nil {
-		return nil, nil, err
+	if cfg.Metrics != "" {
+		if metrics, err = net.Listen("tcp", cfg.Metrics); err != nil {
+			return nil, nil, nil, fmt.Errorf("metrics: %w; change metrics: in %s", err, cfg.File)
+		}
+	}
+	if api, err = listen(d.socket, d.sockGID); err != nil {
+		if metrics != nil {
+			metrics.Close()
+		}
+		return nil, nil, nil, err
 	}
 	d.tokens.sync(cfg) // first fetches start now; answers wait for them
 	d.containerd.apply(cfg, d.tokens)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
-	return cfg, ln, nil
+	return cfg, api, metrics, nil
+}
+
+// MetricsAddr is the address the metrics endpoint listens on, once Run
+// has started; empty without metrics.
+func (d *Daemon) MetricsAddr() string {
+	if p := d.metricsAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // watch reloads on config file changes and on SIGHUP until ctx is done.

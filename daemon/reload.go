@@ -35,6 +35,7 @@ func (d *Daemon) Reload(reason string) {
 		msg := err.Error()
 		d.configError.Store(&msg)
 		d.log.Error("config refused; still serving the previous one", "reason", reason, "err", err)
+		d.metrics.reloads.WithLabelValues("refused").Inc()
 		return
 	}
 	old := d.state.Load()
@@ -42,15 +43,17 @@ func (d *Daemon) Reload(reason string) {
 	if cfg.Fingerprint() == old.fingerprint {
 		d.containerd.apply(cfg, d.tokens) // retries a failed hosts.toml write, restores a deleted one
 		d.log.Debug("config unchanged", "reason", reason)
+		d.metrics.reloads.WithLabelValues("unchanged").Inc()
 		return
 	}
 	d.opts.Notify("RELOADING=1")
 	d.tokens.sync(cfg)
 	d.containerd.apply(cfg, d.tokens)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
-	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup {
-		d.log.Warn("socket and socketGroup changes take effect at the next restart", "socket", d.socket)
+	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup || old.cfg.Metrics != cfg.Metrics {
+		d.log.Warn("socket, socketGroup and metrics changes take effect at the next restart", "socket", d.socket)
 	}
+	d.metrics.reloads.WithLabelValues("applied").Inc()
 	d.log.Info("config reloaded", "reason", reason, "registries", len(cfg.Registries))
 	d.opts.Notify("READY=1")
 }

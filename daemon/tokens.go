@@ -49,7 +49,7 @@ type tokenStore struct {
 	clock Clock
 	log   *slog.Logger
 	// onRefresh, when set, hears about each refresh (metrics, sinks).
-	onRefresh func(key ecrtoken.Key, tok creds.Token, err error)
+	onRefresh func(key ecrtoken.Key, names []string, tok creds.Token, err error)
 
 	mu      sync.Mutex
 	entries map[ecrtoken.Key]*tokenEntry
@@ -174,7 +174,7 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 			"identity", ecrtoken.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
 	}
 	if s.onRefresh != nil {
-		s.onRefresh(key, tok, err)
+		s.onRefresh(key, names, tok, err)
 	}
 	return wait
 }
@@ -244,6 +244,19 @@ func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
 		return creds.Token{}, false
 	}
 	return e.tok, true
+}
+
+// lastToken is the newest token of reg's identity, expired or not.
+func (s *tokenStore) lastToken(reg *config.Registry) (creds.Token, bool) {
+	s.mu.Lock()
+	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	s.mu.Unlock()
+	if !ok {
+		return creds.Token{}, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tok, !e.tok.ExpiresAt.IsZero()
 }
 
 // status fills the token fields of a protected ECR registry's status.

@@ -42,7 +42,9 @@ func New(opts Options) *Helper {
 	if opts.Fallback == nil {
 		opts.Fallback = (&execFallback{configPath: opts.ConfigPath, socket: opts.Socket, stderr: opts.Debug}).get
 	}
-	return &Helper{opts: opts, client: localapi.NewClient(opts.Socket)}
+	client := localapi.NewClient(opts.Socket)
+	client.Name = localapi.ClientHelper
+	return &Helper{opts: opts, client: client}
 }
 
 // Get answers the credentials of server: from the daemon, or, when it is

@@ -74,7 +74,9 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 		return g.resolveLocal(ctx, host, "")
 	}
 	sock := g.socketPath()
-	got, err := localapi.NewClient(sock).Credentials(ctx, host)
+	client := localapi.NewClient(sock)
+	client.Name = g.clientName
+	got, err := client.Credentials(ctx, host)
 	switch {
 	case err == nil:
 		return resolution{user: got.Username, secret: got.Secret, expiresAt: got.ExpiresAt,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ocicred/ocicred/internal/kubeletplugin"
+	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 func newKubeletProviderCmd(g *globals) *cobra.Command {
@@ -24,6 +25,7 @@ manage gets an empty auth.`,
     | ocicred kubelet-credential-provider`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.clientName = localapi.ClientKubelet
 			req, err := kubeletplugin.ReadRequest(g.stdin)
 			if err != nil {
 				return exitWith(ExitFailure, err)

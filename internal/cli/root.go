@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/helper"
+	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 // Exit codes.
@@ -45,6 +46,7 @@ type globals struct {
 	socket     string
 	logLevel   string
 	logFormat  string
+	clientName string // what the daemon's metrics count this program as
 	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer
@@ -52,7 +54,7 @@ type globals struct {
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, clientName: localapi.ClientCLI}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)

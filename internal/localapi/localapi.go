@@ -76,6 +76,17 @@ const (
 	StateStatic    = "static"
 )
 
+// ClientHeader names the program asking, for the daemon's metrics: one of
+// the Client* values.
+const ClientHeader = "X-Ocicred-Client"
+
+// Clients that name themselves in ClientHeader.
+const (
+	ClientHelper  = "helper"
+	ClientKubelet = "kubelet"
+	ClientCLI     = "cli"
+)
+
 // ErrUnreachable wraps every failure to reach the daemon: no socket, no
 // listener, no permission. Callers fall back to answering without it.
 var ErrUnreachable = errors.New("daemon not reachable")
@@ -83,6 +94,8 @@ var ErrUnreachable = errors.New("daemon not reachable")
 // Client talks to the daemon.
 type Client struct {
 	http *http.Client
+	// Name is sent in ClientHeader.
+	Name string
 }
 
 // Timeouts of a Client: connecting is quick or the daemon is not there; an
@@ -135,6 +148,9 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://ocicred"+path, nil)
 	if err != nil {
 		return err
+	}
+	if c.Name != "" {
+		req.Header.Set(ClientHeader, c.Name)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
