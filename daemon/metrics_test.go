@@ -107,4 +107,3 @@ func TestMetrics(t *testing.T) {
 type errFromString string
 
 func (e errFromString) Error() string { return string(e) }
-
