@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -152,12 +153,12 @@ func Parse(data []byte, name string) (*Config, error) {
 	return c, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError finds the line in a YAML syntax error. The parser does not say
 // the column, so the error points at the line's first.
 func syntaxError(err error) (pos, string) {
-	m := yamlLineRE.FindStringSubmatch(err.Error())
+	m := yamlLineRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return pos{1, 1}, err.Error()
 	}
@@ -166,3 +167,9 @@ func syntaxError(err error) (pos, string) {
 }
 
 func digest(data []byte) [32]byte { return sha256.Sum256(data) }
+
+// lazyRegexp compiles pattern on first use: the helper links this package
+// and starts on every pull, so package init must not compile patterns.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}

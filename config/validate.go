@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -11,11 +10,11 @@ import (
 )
 
 var (
-	nameRE        = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	roleArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	accessKeyRE   = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	nameRE        = lazyRegexp(`^[A-Za-z0-9._-]+$`)
+	roleArnRE     = lazyRegexp(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	sessionNameRE = lazyRegexp(`^[\w+=,.@-]{2,64}$`)
+	envNameRE     = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	accessKeyRE   = lazyRegexp(`^[A-Z0-9]{16,128}$`)
 )
 
 // Limits of STS role sessions.
@@ -98,7 +97,7 @@ func (v *checker) registry(reg *Registry, p string) {
 	switch {
 	case reg.Name == "":
 		v.errf(p+".name", "is required: a unique name of letters, digits, -, _ and .")
-	case !nameRE.MatchString(reg.Name):
+	case !nameRE().MatchString(reg.Name):
 		v.errf(p+".name", "%q may hold only letters, digits, -, _ and .", reg.Name)
 	}
 	v.endpoint(reg, p)
@@ -176,7 +175,7 @@ func (v *checker) oneSecret(p, field string, inline bool, file, env string) {
 		v.errf(p+"."+field, "is empty; write the secret, or use %sFile or %sEnv", field, field)
 	case given[0] == field+"File" && !filepath.IsAbs(file):
 		v.errf(p+"."+given[0], "must be an absolute path to a file holding the secret")
-	case given[0] == field+"Env" && !envNameRE.MatchString(env):
+	case given[0] == field+"Env" && !envNameRE().MatchString(env):
 		v.errf(p+"."+given[0], "%q is not an environment variable name", env)
 	}
 }
@@ -244,10 +243,10 @@ func (v *checker) sts(c *AWSCredentials, p string) {
 	switch {
 	case c.RoleArn == "":
 		v.errf(p+".roleArn", "is required for sts: the role to assume, such as arn:aws:iam::123456789012:role/ecr-pull")
-	case !roleArnRE.MatchString(c.RoleArn):
+	case !roleArnRE().MatchString(c.RoleArn):
 		v.errf(p+".roleArn", "%q is not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME", c.RoleArn)
 	}
-	if c.SessionName != "" && !sessionNameRE.MatchString(c.SessionName) {
+	if c.SessionName != "" && !sessionNameRE().MatchString(c.SessionName) {
 		v.errf(p+".sessionName", "must be 2 to 64 letters, digits or +=,.@-_")
 	}
 	if c.ExternalID != "" && (len(c.ExternalID) < 2 || len(c.ExternalID) > 1224) {
@@ -270,7 +269,7 @@ func (v *checker) accessKeys(c *AWSCredentials, p string, required bool) {
 			msg = "is required when a secret access key is given"
 		}
 		v.errf(p+".accessKeyId", "%s: the access key id, such as AKIAIOSFODNN7EXAMPLE", msg)
-	case !accessKeyRE.MatchString(c.AccessKeyID):
+	case !accessKeyRE().MatchString(c.AccessKeyID):
 		v.errf(p+".accessKeyId", "is not an access key id: 16 or more capital letters and digits")
 	}
 	v.oneSecret(p, "secretAccessKey", !c.SecretAccessKey.IsZero(), c.SecretAccessKeyFile, c.SecretAccessKeyEnv)

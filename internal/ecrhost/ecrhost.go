@@ -6,6 +6,7 @@ package ecrhost
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Host is what an ECR registry host name says about itself.
@@ -22,12 +23,12 @@ const PublicRegion = "us-east-1"
 
 var (
 	// <account>.dkr.ecr[-fips].<region>.<partition DNS suffix>
-	privateRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.(ecr|ecr-fips)\.([a-z0-9-]+)\.` +
+	privateRE = lazyRegexp(`^([0-9]{12})\.dkr\.(ecr|ecr-fips)\.([a-z0-9-]+)\.` +
 		`(amazonaws\.com|amazonaws\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
 	// <account>.dkr-ecr[-fips].<region>.on.aws (dual-stack)
-	dualStackRE = regexp.MustCompile(`^([0-9]{12})\.dkr-(ecr|ecr-fips)\.([a-z0-9-]+)\.` +
+	dualStackRE = lazyRegexp(`^([0-9]{12})\.dkr-(ecr|ecr-fips)\.([a-z0-9-]+)\.` +
 		`(on\.aws|on\.amazonwebservices\.com\.cn)$`)
-	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	regionRE = lazyRegexp(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
 // Parse recognises host (host[:port], any case). ok is false for anything
@@ -41,13 +42,13 @@ func Parse(host string) (h Host, ok bool) {
 	case "public.ecr.aws", "ecr-public.aws.com":
 		return Host{Region: PublicRegion, Public: true}, true
 	}
-	m := privateRE.FindStringSubmatch(host)
+	m := privateRE().FindStringSubmatch(host)
 	dual := false
 	if m == nil {
-		m = dualStackRE.FindStringSubmatch(host)
+		m = dualStackRE().FindStringSubmatch(host)
 		dual = true
 	}
-	if m == nil || !regionRE.MatchString(m[3]) {
+	if m == nil || !regionRE().MatchString(m[3]) {
 		return Host{}, false
 	}
 	return Host{Account: m[1], Region: m[3], FIPS: m[2] == "ecr-fips", DualStack: dual}, true
@@ -55,4 +56,10 @@ func Parse(host string) (h Host, ok bool) {
 
 // ValidRegion reports whether r looks like an AWS region name (us-west-2,
 // cn-north-1, us-gov-east-1, us-iso-east-1, eu-isoe-west-1).
-func ValidRegion(r string) bool { return regionRE.MatchString(r) }
+func ValidRegion(r string) bool { return regionRE().MatchString(r) }
+
+// lazyRegexp compiles pattern on first use: the helper links this package
+// and starts on every pull, so package init must not compile patterns.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
