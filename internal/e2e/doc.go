@@ -17,10 +17,15 @@
 //   - files.go: the ocicred config, docker config / auth.json and skopeo
 //     policy writers.
 //   - clients.go: crane and skopeo pulls, and how to tell a 401 failure.
+//   - ecr.go: StartECR, an ECR stand-in (awsfake, its registry front served
+//     here, an open distribution registry behind it), the ECR config writer,
+//     and `ocicred status --json` and helper answers read back.
 //
 // The tests start in scenario_test.go (through the daemon), then
 // daemonless_test.go (the helper's fallback) and controls_test.go (runs that
-// must fail, and the harness's own positive control). Subpackages: localreg
+// must fail, and the harness's own positive control); ecr_test.go does the
+// same for ECR: one AWS call serves every pull, the refresh, the expired
+// token, AWS refusing, the token cache and unprotected registries. Subpackages: localreg
 // (the registries and the test image, shared with the demo) and
 // subproc (child processes).
 package e2e

@@ -30,6 +30,10 @@ type Env struct {
 	Socket       string // OCICRED_SOCKET, in a short path (sun_path is 108 bytes)
 	// Secrets are replaced by REDACTED in what Run logs.
 	Secrets []string
+	// Extra are more NAME=value variables for every program, after the
+	// ones Environ sets; a name given twice takes the later value (os/exec
+	// keeps the last). The ECR scenarios put awsfake's endpoints here.
+	Extra []string
 }
 
 // NewEnv makes the sandbox's folders; they go away with the test.
@@ -67,9 +71,9 @@ func shortTempDir(t testing.TB) string {
 
 // Environ is the complete environment of every program the scenario runs.
 // PATH is the helper's folder, the Go bin folder and the system folders; not
-// the caller's PATH, which may hold another ocicred.
+// the caller's PATH, which may hold another ocicred. Extra comes last.
 func (e *Env) Environ() []string {
-	return []string{
+	env := []string{
 		"PATH=" + e.path(),
 		"HOME=" + e.Home,
 		"USER=" + os.Getenv("USER"),
@@ -86,6 +90,7 @@ func (e *Env) Environ() []string {
 		"AWS_CONFIG_FILE=" + filepath.Join(e.Root, "aws-config-none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(e.Root, "aws-credentials-none"),
 	}
+	return append(env, e.Extra...)
 }
 
 func (e *Env) path() string {
@@ -135,6 +140,15 @@ func (r Result) Output() string { return r.Stdout + r.Stderr }
 // two minutes, and logs the command and its output (secrets redacted).
 func (e *Env) Run(t testing.TB, stdin, name string, args ...string) Result {
 	t.Helper()
+	start := time.Now()
+	r := e.RunQuiet(stdin, name, args...)
+	e.LogRun(t, r, time.Since(start), name, args...)
+	return r
+}
+
+// RunQuiet is Run without the log line: for polling, and for output that
+// must be redacted before it is logged (see LogRun).
+func (e *Env) RunQuiet(stdin, name string, args ...string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -143,12 +157,15 @@ func (e *Env) Run(t testing.TB, stdin, name string, args ...string) Result {
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
 	err := cmd.Run()
-	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: exitCode(err), Err: err}
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: exitCode(err), Err: err}
+}
+
+// LogRun logs a command and its result as Run does, secrets redacted.
+func (e *Env) LogRun(t testing.TB, r Result, took time.Duration, name string, args ...string) {
+	t.Helper()
 	t.Logf("$ %s %s  [exit %d, %s]\n%s", filepath.Base(name), strings.Join(args, " "),
-		r.ExitCode, time.Since(start).Round(time.Millisecond), e.Redact(indent(r.Output())))
-	return r
+		r.ExitCode, took.Round(time.Millisecond), e.Redact(indent(r.Output())))
 }
 
 // Redact replaces every secret in s with REDACTED.

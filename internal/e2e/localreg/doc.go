@@ -6,7 +6,8 @@
 // (`docker-registry`, the one users run) with htpasswd auth; StartInProcess
 // serves go-containerregistry's pkg/registry behind a Basic-auth gate, for
 // machines that have only Go. Both answer an unauthenticated /v2/ with 401 and
-// a Basic challenge.
+// a Basic challenge; Distribution.NoAuth runs the distribution registry open
+// instead, as the upstream of a gate such as awsfake's ECR registry front.
 //
 // Pushing and pulling is go-containerregistry's remote package: Tag names a
 // repository on the registry (plain HTTP), TestImage builds the image and

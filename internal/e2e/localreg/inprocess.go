@@ -40,7 +40,12 @@ func shutdown(srv *http.Server, served <-chan error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("stop the in-process registry: %w", err)
+		// A connection the client dialled but never sent a request on stays
+		// "new", and Shutdown waits 5 s before it counts as idle: the
+		// timeout can pass with nothing left to drain. Close it instead.
+		if cerr := srv.Close(); cerr != nil {
+			return fmt.Errorf("stop the in-process registry: %w (then: %w)", err, cerr)
+		}
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("in-process registry: %w", err)

@@ -56,6 +56,43 @@ func TestDistribution(t *testing.T) {
 	exercise(t, reg)
 }
 
+// TestDistributionNoAuth: the open registry takes anonymous pushes and pulls.
+func TestDistributionNoAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the distribution registry: skipped with -short")
+	}
+	if _, err := exec.LookPath("docker-registry"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("docker-registry is not installed (.ci/install-tools installs it)")
+		}
+		t.Skip("docker-registry is not installed: run .ci/install-tools")
+	}
+	reg, err := StartDistribution(t.Context(), Distribution{Dir: t.TempDir(), NoAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reg.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	digest, err := reg.PushTestImage(t.Context(), "demo/open", "v1", "open\n", authn.Anonymous)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := reg.Tag("demo/open", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := img.Digest(); err != nil || got.String() != digest {
+		t.Errorf("pulled %v (%v), pushed %s", got, err, digest)
+	}
+}
+
 // exercise pushes with the right credentials, pulls it back (every blob,
 // digests checked), and checks that anonymous and wrong credentials get 401.
 func exercise(t *testing.T, reg *Registry) {

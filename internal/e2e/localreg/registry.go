@@ -55,9 +55,9 @@ func freeAddr() (string, error) {
 // errNotReady is returned by probeV2 while the registry does not answer yet.
 var errNotReady = errors.New("registry not ready")
 
-// probeV2 checks that GET /v2/ without credentials answers 401: the registry
-// is up and demands authentication.
-func probeV2(ctx context.Context, baseURL string) error {
+// probeV2 checks that GET /v2/ without credentials answers 401 (auth) or
+// 200 (no auth): the registry is up and guarded as it should be.
+func probeV2(ctx context.Context, baseURL string, auth bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/v2/", nil)
@@ -69,8 +69,11 @@ func probeV2(ctx context.Context, baseURL string) error {
 		return fmt.Errorf("%w: %v", errNotReady, err)
 	}
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
+	switch {
+	case auth && resp.StatusCode != http.StatusUnauthorized:
 		return fmt.Errorf("probe %s/v2/: got %s, want 401 (is auth configured?)", baseURL, resp.Status)
+	case !auth && resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("probe %s/v2/: got %s, want 200 (no auth)", baseURL, resp.Status)
 	}
 	return nil
 }

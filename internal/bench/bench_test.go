@@ -1,0 +1,238 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// OutEnv names the file the figures are written to as Markdown; a relative
+// path is taken from the module root (OCICRED_BENCH_OUT=BENCHMARKS.md make
+// bench). Unset, the figures are only printed.
+const OutEnv = "OCICRED_BENCH_OUT"
+
+// apiWorkers is how many clients ask the daemon at once.
+const apiWorkers = 8
+
+var (
+	binOnce sync.Once
+	bin     Binaries
+	binErr  error
+
+	stageOnce sync.Once
+	stage     *Stage
+	stageErr  error
+
+	mu       sync.Mutex
+	figures  Figures
+	measured bool
+)
+
+// TestMain runs the benchmarks, stops what they started, and prints the
+// figures (and writes them to $OCICRED_BENCH_OUT) when any were measured.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if stage != nil {
+		if err := stage.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: stop the daemon: %v\n", err)
+			code = max(code, 1)
+		}
+	}
+	if bin.Dir != "" {
+		_ = os.RemoveAll(bin.Dir)
+	}
+	if code == 0 && measured {
+		if err := report(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func report() error {
+	figures.Machine = ThisMachine()
+	fmt.Println("--- figures")
+	for _, l := range figures.Lines() {
+		fmt.Println(l)
+	}
+	out := os.Getenv(OutEnv)
+	if out == "" {
+		return nil
+	}
+	if !filepath.IsAbs(out) {
+		root, err := moduleRoot(context.Background())
+		if err != nil {
+			return err
+		}
+		out = filepath.Join(root, out)
+	}
+	if err := os.WriteFile(out, []byte(figures.Markdown()), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("written to", out)
+	return nil
+}
+
+// record stores a figure for the report.
+func record(set func(f *Figures)) {
+	mu.Lock()
+	defer mu.Unlock()
+	set(&figures)
+	measured = true
+}
+
+func binaries(b *testing.B) Binaries {
+	b.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ocbench-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		bin, binErr = Build(context.Background(), dir)
+		bin.Dir = dir
+		if binErr == nil {
+			record(func(f *Figures) {
+				f.HelperMiB, f.OcicredMiB, f.FloorMiB = sizeMiB(bin.Helper), sizeMiB(bin.Ocicred), sizeMiB(bin.Hello)
+			})
+		}
+	})
+	if binErr != nil {
+		b.Fatalf("build the programs: %v", binErr)
+	}
+	return bin
+}
+
+func theStage(b *testing.B) *Stage {
+	b.Helper()
+	bin := binaries(b)
+	stageOnce.Do(func() { stage, stageErr = StartStage(context.Background(), bin) })
+	if stageErr != nil {
+		b.Fatalf("start the daemon: %v", stageErr)
+	}
+	return stage
+}
+
+// BenchmarkGet runs whole processes: the floor, the helper and `ocicred
+// get` with the daemon up, the helper's start-up alone (`version`, no
+// socket), and the helper with the daemon down.
+func BenchmarkGet(b *testing.B) {
+	st := theStage(b)
+	cases := []struct {
+		name string
+		p    Process
+		want string // in stdout
+		into func(f *Figures) *Sample
+	}{
+		{"floor", Process{Env: st.Env(), Stdin: Server, Path: st.Bin.Hello}, "hello",
+			func(f *Figures) *Sample { return &f.Floor }},
+		{"helper", Process{Env: st.Env(), Stdin: Server, Path: st.Bin.Helper, Args: []string{"get"}}, `"Username":"AWS"`,
+			func(f *Figures) *Sample { return &f.Helper }},
+		{"helper-version", Process{Env: st.Env(), Path: st.Bin.Helper, Args: []string{"version"}}, "docker-credential-ocicred",
+			func(f *Figures) *Sample { return &f.HelperVersion }},
+		{"ocicred", Process{Env: st.Env(), Path: st.Bin.Ocicred, Args: []string{"get", Server}}, `"Username":"AWS"`,
+			func(f *Figures) *Sample { return &f.Ocicred }},
+		{"helper-daemon-down", Process{Env: st.EnvWithoutDaemon(), Stdin: Server, Path: st.Bin.Helper, Args: []string{"get"}}, `"Username":"AWS"`,
+			func(f *Figures) *Sample { return &f.HelperNoDaemon }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			s := measure(b, st, c.p, c.want)
+			record(func(f *Figures) { *c.into(f) = s })
+		})
+	}
+}
+
+// measure runs p once untimed (page cache, token cache) and checks its
+// answer, then once per iteration; it reports the median and p95. Any AWS
+// call during the timed runs is an error: the figure would not be what it
+// says.
+func measure(b *testing.B, st *Stage, p Process, want string) Sample {
+	ctx := context.Background()
+	if _, out, err := p.Run(ctx); err != nil || !strings.Contains(out, want) {
+		b.Fatalf("untimed run: %v; stdout %q, want %q in it", err, out, want)
+	}
+	calls := callsOf(st.Fake)
+	var s Sample
+	for b.Loop() {
+		took, _, err := p.Run(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s = append(s, took)
+	}
+	if n := callsOf(st.Fake) - calls; n != 0 {
+		b.Errorf("%d GetAuthorizationToken calls during the timed runs, want none (daemon or cache)", n)
+	}
+	b.ReportMetric(float64(s.Median())/1e6, "p50-ms")
+	b.ReportMetric(float64(s.Percentile(95))/1e6, "p95-ms")
+	return s
+}
+
+// BenchmarkDaemonAPI asks the real daemon for credentials from apiWorkers
+// concurrent clients, as many helpers at once would.
+func BenchmarkDaemonAPI(b *testing.B) {
+	st := theStage(b)
+	client := localapi.NewClient(st.Socket)
+	ctx := context.Background()
+	par := (apiWorkers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)
+	b.SetParallelism(par)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			got, err := client.Credentials(ctx, Server)
+			if err != nil || got.Username != "AWS" || got.Secret == "" {
+				b.Errorf("credentials: %v (username %q)", err, got.Username)
+				return
+			}
+		}
+	})
+	res := APIResult{Workers: par * runtime.GOMAXPROCS(0), Answers: b.N, Elapsed: b.Elapsed()}
+	b.ReportMetric(res.PerSecond(), "answers/s")
+	record(func(f *Figures) { f.API = &res })
+}
+
+// BenchmarkRefreshCalls counts the daemon's GetAuthorizationToken calls
+// for DefaultFleet over three days of 12 h tokens, on a simulated clock.
+func BenchmarkRefreshCalls(b *testing.B) {
+	var r RefreshResult
+	for b.Loop() {
+		dir, err := os.MkdirTemp("", "ocsim-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err = SimulateRefresh(context.Background(), dir, DefaultFleet, 12*time.Hour, 72*time.Hour)
+		_ = os.RemoveAll(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(r.SteadyPerHour, "calls/h")
+	b.ReportMetric(float64(r.StartCalls), "start-calls")
+	b.ReportMetric(float64(r.Loops), "loops")
+	record(func(f *Figures) { f.Refresh = &r })
+}
+
+// BenchmarkStartupCalls starts the real daemon on DefaultFleet's config
+// with awsfake and counts its calls until every registry is ready.
+func BenchmarkStartupCalls(b *testing.B) {
+	bin := binaries(b)
+	var r StartupResult
+	for b.Loop() {
+		var err error
+		if r, err = MeasureStartup(context.Background(), bin, DefaultFleet); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Calls), "calls")
+	b.ReportMetric(float64(r.Ready)/1e6, "ready-ms")
+	record(func(f *Figures) { f.Startup = &r })
+}

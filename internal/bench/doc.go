@@ -1,0 +1,18 @@
+// Package bench measures what BENCHMARKS.md reports: how long a whole
+// `docker-credential-ocicred get` takes beside a hello-world Go program
+// built the same way (the floor), how many answers per second the daemon's
+// local API gives, and how many GetAuthorizationToken calls the daemon's
+// refresh logic makes for a large fleet of ECR registries.
+//
+// The figures come from ordinary Go benchmarks (bench_test.go), so `make
+// bench` (go test -run '^$' -bench . ./...) runs them and `go test ./...`
+// does not. After the benchmarks, the package prints one plain line per
+// figure and, when OCICRED_BENCH_OUT names a file, writes them there as
+// Markdown with the machine they ran on.
+//
+// Read build.go first (the programs, built in the same run with the same
+// flags), then stage.go (a real `ocicred daemon` with awsfake behind it),
+// sample.go (timing a process, percentiles), refresh.go (the daemon's token
+// loops in-process on a simulated clock), startup.go (the real daemon with
+// 1,000 registries) and report.go (the lines and BENCHMARKS.md).
+package bench

@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Aims the figures are held to (BENCHMARKS.md says whether they are met).
+const (
+	// HelperAim: a whole helper `get` within this factor of the floor.
+	HelperAim = 1.5
+	// CallsPerRefreshAim: AWS calls per (identity, region) per refresh.
+	CallsPerRefreshAim = 1
+)
+
+// Figures are the results of one benchmark run. A nil or empty field was
+// not measured (e.g. `-bench Get` alone).
+type Figures struct {
+	Machine Machine
+	// Whole-process latencies.
+	Floor, Helper, HelperVersion, Ocicred, HelperNoDaemon Sample
+	// Sizes of the three programs, MiB.
+	HelperMiB, OcicredMiB, FloorMiB float64
+	API                             *APIResult
+	Refresh                         *RefreshResult
+	Startup                         *StartupResult
+}
+
+// APIResult is the daemon API's throughput.
+type APIResult struct {
+	Workers int
+	Answers int
+	Elapsed time.Duration
+}
+
+// PerSecond is answers per second.
+func (a APIResult) PerSecond() float64 { return float64(a.Answers) / a.Elapsed.Seconds() }
+
+// Machine is what the figures ran on.
+type Machine struct {
+	CPUs, GOMAXPROCS         int
+	CPUModel, Kernel, GoArch string
+	GoVersion                string
+	Commit                   string
+	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute figures when the
+	// report is written: a busy machine slows every figure.
+	LoadAvg string
+	Date    time.Time
+}
+
+// ThisMachine describes the machine and checkout the benchmarks run on.
+func ThisMachine() Machine {
+	m := Machine{
+		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion: runtime.Version(), GoArch: runtime.GOOS + "/" + runtime.GOARCH,
+		Date: time.Now().UTC(), CPUModel: "unknown", Kernel: "unknown", Commit: "unknown", LoadAvg: "unknown",
+	}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	if out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// Lines are the figures as plain lines, one per figure.
+func (f *Figures) Lines() []string {
+	var lines []string
+	floor := f.Floor.Median()
+	latency := func(name string, s Sample) {
+		if len(s) == 0 {
+			return
+		}
+		line := fmt.Sprintf("%s: median %s p95 %s over %d runs", name, ms(s.Median()), ms(s.Percentile(95)), len(s))
+		if floor > 0 {
+			line += fmt.Sprintf(" (floor %s, ratio %.2fx)", ms(floor), ratio(s.Median(), floor))
+		}
+		lines = append(lines, line)
+	}
+	if len(f.Floor) > 0 {
+		lines = append(lines, fmt.Sprintf("floor (hello world, same build flags): median %s p95 %s over %d runs",
+			ms(floor), ms(f.Floor.Percentile(95)), len(f.Floor)))
+	}
+	latency("helper get", f.Helper)
+	latency("helper version (start-up only, no socket)", f.HelperVersion)
+	latency("ocicred get", f.Ocicred)
+	latency("helper get, daemon down (ocicred get --no-daemon, cached token)", f.HelperNoDaemon)
+	if f.HelperMiB > 0 {
+		lines = append(lines, fmt.Sprintf("sizes: helper %.1f MiB, ocicred %.1f MiB, floor %.1f MiB", f.HelperMiB, f.OcicredMiB, f.FloorMiB))
+	}
+	if a := f.API; a != nil {
+		lines = append(lines, fmt.Sprintf("daemon API: %.0f answers/s (%d workers, %d answers in %s, one connection per answer as the helper does)",
+			a.PerSecond(), a.Workers, a.Answers, a.Elapsed.Round(time.Millisecond)))
+	}
+	if r := f.Refresh; r != nil {
+		lines = append(lines, fmt.Sprintf("AWS calls, %s (%s tokens, %s simulated): %d at start, %.2f per hour after the first lifetime; %d refresh loops; shortest gap between two calls of one pair %s",
+			r.Fleet, hours(r.Lifetime), hours(r.Simulated), r.StartCalls, r.SteadyPerHour, r.Loops, hm(r.MinGap)))
+	}
+	if s := f.Startup; s != nil {
+		lines = append(lines, fmt.Sprintf("real daemon, %s: all ready %s after start, %d GetAuthorizationToken calls for %d pairs",
+			s.Fleet, s.Ready.Round(time.Millisecond), s.Calls, s.Pairs))
+	}
+	return lines
+}
+
+// String names the fleet: "1000 registries over 10 identities x 3 regions".
+func (f Fleet) String() string {
+	return fmt.Sprintf("%d registries over %d identities x %d regions", f.Registries, f.Identities, len(f.Regions))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func hours(d time.Duration) string { return fmt.Sprintf("%gh", d.Hours()) }
+
+// hm is d to the minute: "4h48m".
+func hm(d time.Duration) string {
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}

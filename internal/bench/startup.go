@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ocicred/ocicred/internal/awsfake"
+)
+
+// StartupResult is what a real `ocicred daemon` did at start with a fleet
+// config, against awsfake.
+type StartupResult struct {
+	Fleet Fleet
+	// Calls is every GetAuthorizationToken made until all registries were
+	// ready; Pairs the distinct (access key id, region) pairs among them.
+	Calls, Pairs int
+	// Ready is the time from starting the process until its status showed
+	// every registry ready.
+	Ready time.Duration
+}
+
+// MeasureStartup starts the daemon binary on the fleet's config with
+// awsfake behind it, waits until every registry is ready, and counts the
+// AWS calls. It cross-checks SimulateRefresh with the real program and the
+// real AWS SDK.
+func MeasureStartup(ctx context.Context, bin Binaries, fleet Fleet) (StartupResult, error) {
+	dir, err := os.MkdirTemp("", "ocbench-fleet-")
+	if err != nil {
+		return StartupResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := filepath.Join(dir, "fleet.yaml")
+	if err := os.WriteFile(cfg, []byte(fleet.Config()), 0o600); err != nil {
+		return StartupResult{}, err
+	}
+	fake, err := awsfake.New()
+	if err != nil {
+		return StartupResult{}, err
+	}
+	defer fake.Close()
+	env := append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir}, fake.Env()...)
+	start := time.Now()
+	proc, err := startDaemon(ctx, bin, env, cfg, filepath.Join(dir, "s.sock"))
+	if err != nil {
+		return StartupResult{}, err
+	}
+	r := StartupResult{Fleet: fleet, Ready: time.Since(start)}
+	stopErr := proc.Stop(10 * time.Second)
+	pairs := map[string]bool{}
+	for _, c := range fake.Calls() {
+		if c.Service == "ecr" && c.Action == "GetAuthorizationToken" {
+			r.Calls++
+			pairs[c.AccessKeyID+"/"+c.Region] = true
+		}
+	}
+	r.Pairs = len(pairs)
+	return r, stopErr
+}
