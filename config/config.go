@@ -14,13 +14,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ocicred/ocicred/internal/ecrhost"
+	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
 )
 
 // Defaults of the fields a file may leave out.
 const (
 	DefaultPath   = "/etc/ocicred/config.yaml"
-	DefaultSocket = "/run/ocicred/ocicred.sock"
+	DefaultSocket = localapi.DefaultSocket
 )
 
 // Registry types.

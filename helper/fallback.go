@@ -15,18 +15,19 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 // FallbackTimeout bounds the daemon-less answer: no minute-long hangs.
 const FallbackTimeout = 30 * time.Second
 
-// execFallback answers by running `ocicred get --no-daemon`, which links
-// what the helper must not (the AWS SDK), and works the answer out from
-// the config with the caller's own rights.
+// execFallback answers by running `ocicred get` or `ocicred list`, which
+// link what the helper must not (the config parser, the AWS SDK): they try
+// the socket the config names, then work the answer out from the config
+// with the caller's own rights.
 type execFallback struct {
-	configPath, socket string
-	stderr             io.Writer // its reasons; io.Discard unless debugging
+	configPath string
+	stderr     io.Writer // their reasons; io.Discard unless debugging
 }
 
 func (f *execFallback) get(ctx context.Context, server string) (string, string, error) {
@@ -36,12 +37,35 @@ func (f *execFallback) get(ctx context.Context, server string) (string, string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "get", "--no-daemon", "--config", f.configPath, server)
+	out, runErr := f.run(ctx, bin, "get", "--config", f.configPath, server)
+	return parseGetOutput(out, runErr)
+}
+
+func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
+	bin, err := findOcicred()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
+	defer cancel()
+	out, err := f.run(ctx, bin, "list", "--config", f.configPath)
+	if err != nil {
+		return nil, fmt.Errorf("ocicred list: %s", firstLine(strings.TrimSpace(string(out))))
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return nil, errors.New("ocicred list printed something that is not a JSON object")
+	}
+	return m, nil
+}
+
+func (f *execFallback) run(ctx context.Context, bin string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = f.stderr
-	runErr := cmd.Run()
-	return parseGetOutput(stdout.Bytes(), runErr)
+	err := cmd.Run()
+	return stdout.Bytes(), err
 }
 
 // parseGetOutput turns `ocicred get`'s stdout and exit status back into the
@@ -59,7 +83,7 @@ func parseGetOutput(out []byte, runErr error) (string, string, error) {
 	if !errors.As(runErr, &exitErr) {
 		return "", "", fmt.Errorf("run ocicred get: %w", runErr)
 	}
-	if text == creds.NotFoundMessage {
+	if text == localapi.NotFoundMessage {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	if text == "" {

@@ -9,19 +9,23 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/access"
-	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/hostkey"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
+// DefaultConfigPath is the config file when OCICRED_CONFIG is not set (the
+// same as config.DefaultPath; the helper does not link the config package).
+const DefaultConfigPath = "/etc/ocicred/config.yaml"
+
 // Options configure a Helper.
 type Options struct {
-	ConfigPath string // the config file; list and store read it when the daemon is down
+	ConfigPath string // the config file, for the fallback and messages
 	Socket     string // the daemon's socket
-	// Fallback answers get without the daemon. The default runs
-	// `ocicred get --no-daemon`.
-	Fallback func(ctx context.Context, server string) (user, secret string, err error)
+	// Fallback answers get without the daemon, and FallbackList answers
+	// list. The defaults run `ocicred get` and `ocicred list`, which read
+	// the config (and try the socket it names).
+	Fallback     func(ctx context.Context, server string) (user, secret string, err error)
+	FallbackList func(ctx context.Context) (map[string]string, error)
 	// Debug, when set, receives a line about each answer (OCICRED_DEBUG=1).
 	Debug io.Writer
 }
@@ -39,8 +43,12 @@ func New(opts Options) *Helper {
 	if opts.Debug == nil {
 		opts.Debug = io.Discard
 	}
+	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
 	if opts.Fallback == nil {
-		opts.Fallback = (&execFallback{configPath: opts.ConfigPath, socket: opts.Socket, stderr: opts.Debug}).get
+		opts.Fallback = fb.get
+	}
+	if opts.FallbackList == nil {
+		opts.FallbackList = fb.list
 	}
 	client := localapi.NewClient(opts.Socket)
 	client.Name = localapi.ClientHelper
@@ -50,7 +58,7 @@ func New(opts Options) *Helper {
 // Get answers the credentials of server: from the daemon, or, when it is
 // not reachable, from the fallback.
 func (h *Helper) Get(server string) (string, string, error) {
-	if _, err := config.HostKey(server); err != nil {
+	if _, err := hostkey.Key(server); err != nil {
 		return "", "", err
 	}
 	ctx := context.Background()
@@ -59,7 +67,7 @@ func (h *Helper) Get(server string) (string, string, error) {
 	case err == nil:
 		fmt.Fprintf(h.opts.Debug, "ocicred: %s: registry %s, from the daemon\n", server, got.Registry)
 		return got.Username, got.Secret, nil
-	case errors.Is(err, creds.ErrNotFound):
+	case errors.Is(err, localapi.ErrNotFound):
 		fmt.Fprintf(h.opts.Debug, "ocicred: %s: not managed, unprotected, or not allowed\n", server)
 		return "", "", credentials.NewErrCredentialsNotFound()
 	case errors.Is(err, localapi.ErrUnreachable):
@@ -70,17 +78,13 @@ func (h *Helper) Get(server string) (string, string, error) {
 }
 
 // List maps managed endpoints to user names. It makes no network call:
-// the daemon answers from memory, or the config file is read.
+// the daemon answers from memory, or `ocicred list` reads the config.
 func (h *Helper) List() (map[string]string, error) {
 	out, err := h.client.List(context.Background())
-	if !errors.Is(err, localapi.ErrUnreachable) {
-		return out, err
+	if errors.Is(err, localapi.ErrUnreachable) {
+		return h.opts.FallbackList(context.Background())
 	}
-	cfg, err := config.Read(h.opts.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	return creds.List(cfg, access.Self()), nil
+	return out, err
 }
 
 // Add refuses: the config file is the source of truth.
@@ -88,40 +92,27 @@ func (h *Helper) Add(c *credentials.Credentials) error {
 	if c == nil {
 		return errors.New("no credentials given")
 	}
-	if cfg, err := config.Read(h.opts.ConfigPath); err == nil {
-		if reg, ok := cfg.Lookup(c.ServerURL); ok {
-			return fmt.Errorf("ocicred manages %s as registry %q: its credentials come from %s, which is the source of truth; edit that file instead of logging in",
-				c.ServerURL, reg.Name, h.opts.ConfigPath)
-		}
-	}
-	return fmt.Errorf("ocicred does not store credentials: add %s to %s, or remove ocicred from credsStore for it",
-		c.ServerURL, h.opts.ConfigPath)
+	return fmt.Errorf("ocicred does not store credentials: %s is the source of truth for the registries it manages; add or edit %s there instead of logging in",
+		h.opts.ConfigPath, hostkey.Printable(c.ServerURL))
 }
 
 // Delete succeeds and changes nothing: logging out of a managed registry
 // must not break the next pull.
 func (h *Helper) Delete(string) error { return nil }
 
-// DefaultConfigPath is --config's default: OCICRED_CONFIG or the spec's.
-func DefaultConfigPath() string {
+// ConfigPath is OCICRED_CONFIG or the default.
+func ConfigPath() string {
 	if p := os.Getenv("OCICRED_CONFIG"); p != "" {
 		return p
 	}
-	return config.DefaultPath
+	return DefaultConfigPath
 }
 
-// DefaultSocket is OCICRED_SOCKET, else the default socket when it exists,
-// else the socket the config file names. The file is read only in that last
-// case, to keep the common path of every pull free of parsing.
-func DefaultSocket(configPath string) string {
+// Socket is OCICRED_SOCKET or the default. A daemon on another socket,
+// named in the config file, is found by the fallback, which reads it.
+func Socket() string {
 	if s := os.Getenv("OCICRED_SOCKET"); s != "" {
 		return s
 	}
-	if _, err := os.Stat(config.DefaultSocket); err == nil {
-		return config.DefaultSocket
-	}
-	if cfg, err := config.Read(configPath); err == nil && cfg.Socket != "" {
-		return cfg.Socket
-	}
-	return config.DefaultSocket
+	return localapi.DefaultSocket
 }

@@ -43,8 +43,7 @@ func main() {
 			fail(fmt.Errorf("input is larger than 64 KiB; send one server address"))
 		}
 	}
-	cfg := helper.DefaultConfigPath()
-	opts := helper.Options{ConfigPath: cfg, Socket: helper.DefaultSocket(cfg)}
+	opts := helper.Options{ConfigPath: helper.ConfigPath(), Socket: helper.Socket()}
 	if os.Getenv("OCICRED_DEBUG") != "" {
 		opts.Debug = os.Stderr
 	}

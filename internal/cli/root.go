@@ -99,13 +99,14 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.configPath, "config", helper.DefaultConfigPath(), "config file (env OCICRED_CONFIG)")
+	pf.StringVar(&g.configPath, "config", helper.ConfigPath(), "config file (env OCICRED_CONFIG)")
 	pf.StringVar(&g.socket, "socket", os.Getenv("OCICRED_SOCKET"), "daemon socket (env OCICRED_SOCKET; default: the config's socket, else "+config.DefaultSocket+")")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
 		newDaemonCmd(g),
 		newGetCmd(g),
+		newListCmd(g),
 		newStatusCmd(g),
 		newConfigCmd(g),
 		newCheckCmd(g),

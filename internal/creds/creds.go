@@ -13,17 +13,18 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
 )
 
 // NotFoundMessage is the exact text docker's helper protocol uses for "no
 // credentials here": clients then pull anonymously.
-const NotFoundMessage = "credentials not found in native keychain"
+const NotFoundMessage = localapi.NotFoundMessage
 
 var (
 	// ErrNotFound: the address is not managed, the registry is unprotected,
-	// or the caller may not have it.
-	ErrNotFound = errors.New(NotFoundMessage)
+	// or the caller may not have it. It is the local API's not_found.
+	ErrNotFound = localapi.ErrNotFound
 	// ErrRefused is ErrNotFound for a caller that an allow list turned away;
 	// the daemon logs it.
 	ErrRefused = fmt.Errorf("caller not allowed: %w", ErrNotFound)

@@ -1,21 +1,27 @@
 // Package localapi is the daemon's HTTP API on its unix socket: the paths,
-// the JSON shapes, and the client that the helper and the CLI use. It links
-// neither the daemon nor the AWS SDK, so the helper stays small.
+// the JSON shapes, and the client that the helper and the CLI use. The
+// client speaks HTTP/1.0 over the socket itself rather than through
+// net/http: the helper starts on every pull, and net/http (with TLS and
+// HTTP/2 behind it) costs its start-up more than the whole request.
 package localapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
+	"net/textproto"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/ocicred/ocicred/internal/creds"
 )
+
+// DefaultSocket is where the daemon listens unless configured otherwise.
+const DefaultSocket = "/run/ocicred/ocicred.sock"
 
 // Paths of the API.
 const (
@@ -87,13 +93,20 @@ const (
 	ClientCLI     = "cli"
 )
 
+// NotFoundMessage is the exact text docker's helper protocol uses for "no
+// credentials here": clients then pull anonymously.
+const NotFoundMessage = "credentials not found in native keychain"
+
+// ErrNotFound is the daemon's not_found answer.
+var ErrNotFound = errors.New(NotFoundMessage)
+
 // ErrUnreachable wraps every failure to reach the daemon: no socket, no
 // listener, no permission. Callers fall back to answering without it.
 var ErrUnreachable = errors.New("daemon not reachable")
 
 // Client talks to the daemon.
 type Client struct {
-	http *http.Client
+	socket string
 	// Name is sent in ClientHeader.
 	Name string
 }
@@ -105,23 +118,15 @@ const (
 	RequestTimeout = 15 * time.Second
 )
 
+// maxBody bounds an answer.
+const maxBody = 4 << 20
+
 // NewClient returns a client for the daemon listening on socket.
-func NewClient(socket string) *Client {
-	d := &net.Dialer{Timeout: DialTimeout}
-	return &Client{http: &http.Client{
-		Timeout: RequestTimeout,
-		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", socket)
-			},
-			DisableKeepAlives: true,
-		},
-	}}
-}
+func NewClient(socket string) *Client { return &Client{socket: socket} }
 
 // Credentials asks for the credentials of a server address. The error is
-// creds.ErrNotFound, ErrUnreachable (wrapped), or an error whose text is
-// the daemon's reason.
+// ErrNotFound, ErrUnreachable (wrapped), or an error whose text is the
+// daemon's reason.
 func (c *Client) Credentials(ctx context.Context, server string) (CredentialsBody, error) {
 	var body CredentialsBody
 	err := c.get(ctx, PathCredentials+"?server="+url.QueryEscape(server), &body)
@@ -145,27 +150,11 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 }
 
 func (c *Client) get(ctx context.Context, path string, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://ocicred"+path, nil)
+	status, data, err := c.roundTrip(ctx, path)
 	if err != nil {
 		return err
 	}
-	if c.Name != "" {
-		req.Header.Set(ClientHeader, c.Name)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) && opErr.Op == "dial" {
-			return fmt.Errorf("%w: %v", ErrUnreachable, opErr.Err)
-		}
-		return fmt.Errorf("ask the daemon: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("read the daemon's answer: %w", err)
-	}
-	if resp.StatusCode == http.StatusOK {
+	if status == 200 {
 		if err := json.Unmarshal(data, into); err != nil {
 			return fmt.Errorf("decode the daemon's answer: %w", err)
 		}
@@ -173,10 +162,90 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 	}
 	var eb ErrorBody
 	if err := json.Unmarshal(data, &eb); err != nil || eb.Error == "" {
-		return fmt.Errorf("daemon answered %s", resp.Status)
+		return fmt.Errorf("daemon answered HTTP %d", status)
 	}
 	if eb.Code == CodeNotFound {
-		return creds.ErrNotFound
+		return ErrNotFound
 	}
 	return errors.New(eb.Error)
+}
+
+// roundTrip sends one HTTP/1.0 GET (so the answer is never chunked: its
+// body ends when the daemon closes the connection) and reads the answer.
+func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error) {
+	d := net.Dialer{Timeout: DialTimeout}
+	conn, err := d.DialContext(ctx, "unix", c.socket)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %v", ErrUnreachable, unwrapOp(err))
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(RequestTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return 0, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+
+	var req strings.Builder
+	req.WriteString("GET " + path + " HTTP/1.0\r\nHost: ocicred\r\n")
+	if c.Name != "" {
+		req.WriteString(ClientHeader + ": " + c.Name + "\r\n")
+	}
+	req.WriteString("\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		return 0, nil, fmt.Errorf("ask the daemon: %w", err)
+	}
+	status, data, err := readResponse(bufio.NewReader(conn))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
+	}
+	return status, data, nil
+}
+
+// readResponse reads a status line, headers, and a body that runs to
+// Content-Length or to the end of the connection.
+func readResponse(r *bufio.Reader) (int, []byte, error) {
+	tp := textproto.NewReader(r)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return 0, nil, err
+	}
+	proto, rest, _ := strings.Cut(line, " ")
+	code, _, _ := strings.Cut(rest, " ")
+	status, err := strconv.Atoi(code)
+	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil {
+		return 0, nil, fmt.Errorf("not an HTTP answer: %q", line)
+	}
+	hdr, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return 0, nil, err
+	}
+	body := io.Reader(r)
+	if cl := hdr.Get("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 || n > maxBody {
+			return 0, nil, fmt.Errorf("bad Content-Length %q", cl)
+		}
+		body = io.LimitReader(r, n)
+	}
+	data, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(data) > maxBody {
+		return 0, nil, errors.New("answer larger than 4 MiB")
+	}
+	return status, data, nil
+}
+
+// unwrapOp drops the "dial unix PATH:" prefix a *net.OpError repeats.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }

@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
+)
+
+// newListCmd is the helper's `list` when the daemon is down: what this
+// user may have, from the daemon on the config's socket or from the file.
+// No network call. Hidden: users run docker-credential-ocicred list.
+func newListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:    "list",
+		Short:  "Print the managed endpoints and user names as the helper's list does",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client := localapi.NewClient(g.socketPath())
+			client.Name = g.clientName
+			out, err := client.List(cmd.Context())
+			if errors.Is(err, localapi.ErrUnreachable) {
+				cfg, rerr := config.Read(g.configPath)
+				if rerr != nil {
+					return exitWith(ExitFailure, rerr)
+				}
+				out, err = creds.List(cfg, access.Self()), nil
+			}
+			if err != nil {
+				return exitWith(ExitFailure, err)
+			}
+			return json.NewEncoder(g.stdout).Encode(out)
+		},
+	}
+}

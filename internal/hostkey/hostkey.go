@@ -1,0 +1,121 @@
+// Package hostkey turns the server addresses clients send (a bare
+// host:port, https://host/v1/, host/repo/image) into the host[:port] key
+// registries are matched on. It is separate from config so that the
+// helper, which starts on every pull, links only this.
+package hostkey
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrBadAddress is the kind of error Key returns.
+var ErrBadAddress = errors.New("invalid server address")
+
+// dockerHub is the key every Docker Hub alias is matched under: docker sends
+// https://index.docker.io/v1/, skopeo docker.io, others registry-1.docker.io.
+const dockerHub = "docker.io"
+
+var dockerHubAliases = map[string]bool{
+	"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true, "registry.hub.docker.com": true,
+}
+
+// Key turns a server address as clients send it (a bare host:port,
+// https://host/v1/, host/repo/image) into the key registries are matched
+// on: host[:port], lower case, without scheme, path or trailing slash.
+func Key(addr string) (string, error) {
+	_, host, err := Split(addr)
+	return host, err
+}
+
+// Split returns the scheme (empty when none is written) and the host key
+// of addr.
+func Split(addr string) (scheme, host string, err error) {
+	s := strings.TrimSpace(addr)
+	if i := strings.Index(s, "://"); i >= 0 {
+		scheme, s = strings.ToLower(s[:i]), s[i+3:]
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.ToLower(s)
+	if err := checkHostPort(s); err != nil {
+		return "", "", fmt.Errorf("%w %q: %v", ErrBadAddress, Printable(addr), err)
+	}
+	if dockerHubAliases[s] {
+		s = dockerHub
+	}
+	return scheme, s, nil
+}
+
+// checkHostPort accepts host, host:port, IPv4, [IPv6] and [IPv6]:port.
+func checkHostPort(s string) error {
+	if s == "" {
+		return errors.New("no host")
+	}
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return errors.New("unclosed [ in IPv6 address")
+		}
+		host, port = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		if net.ParseIP(host) == nil {
+			return fmt.Errorf("%q is not an IPv6 address", host)
+		}
+		if rest := s[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
+			return errors.New("text after the IPv6 address")
+		}
+	} else if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host, port = s[:i], s[i+1:]
+		if err := checkHostname(host); err != nil {
+			return err
+		}
+	} else if err := checkHostname(host); err != nil {
+		return err
+	}
+	if port != "" || strings.HasSuffix(s, ":") {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
+	}
+	return nil
+}
+
+func checkHostname(h string) error {
+	if h == "" {
+		return errors.New("no host")
+	}
+	if len(h) > 253 {
+		return errors.New("host name longer than 253 characters")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return errors.New("not a host name")
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return errors.New("not a host name: it may hold only letters, digits, '.', '-' and '_'")
+			}
+		}
+	}
+	return nil
+}
+
+// Printable cuts an address for an error message and hides control bytes.
+func Printable(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, s)
+}

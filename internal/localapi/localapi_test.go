@@ -1,0 +1,126 @@
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serve runs handler with net/http on a unix socket, as the daemon does.
+func serve(t *testing.T, handler http.HandlerFunc) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return sock
+}
+
+func TestClientAgainstNetHTTP(t *testing.T) {
+	var gotHeader, gotServer string
+	big := make([]RegistryStatus, 2000) // ~300 KB: more than net/http buffers before it streams
+	for i := range big {
+		big[i] = RegistryStatus{Name: strings.Repeat("r", 20), State: StateReady}
+	}
+	sock := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		gotHeader = r.Header.Get(ClientHeader)
+		switch r.URL.Path {
+		case PathCredentials:
+			gotServer = r.URL.Query().Get("server")
+			switch gotServer {
+			case "ok.example/x?y":
+				_ = json.NewEncoder(w).Encode(CredentialsBody{Registry: "ok", Username: "u", Secret: "s"})
+			case "unmanaged.example":
+				w.WriteHeader(http.StatusNotFound)
+				_ = json.NewEncoder(w).Encode(ErrorBody{Code: CodeNotFound, Error: NotFoundMessage})
+			default:
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_ = json.NewEncoder(w).Encode(ErrorBody{Code: CodeUnavailable, Registry: "prod", Error: "registry prod: AccessDenied"})
+			}
+		case PathStatus:
+			_ = json.NewEncoder(w).Encode(Status{Config: "c", Registries: big})
+		default:
+			http.Error(w, "no", http.StatusTeapot)
+		}
+	})
+	c := NewClient(sock)
+	c.Name = ClientHelper
+	ctx := context.Background()
+	got, err := c.Credentials(ctx, "ok.example/x?y")
+	if err != nil || got.Username != "u" || got.Secret != "s" || gotServer != "ok.example/x?y" || gotHeader != ClientHelper {
+		t.Errorf("Credentials = %+v, %v (server %q, header %q)", got, err, gotServer, gotHeader)
+	}
+	if _, err := c.Credentials(ctx, "unmanaged.example"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("not found: %v", err)
+	}
+	if _, err := c.Credentials(ctx, "prod.example"); err == nil || err.Error() != "registry prod: AccessDenied" {
+		t.Errorf("unavailable: %v", err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil || len(st.Registries) != len(big) {
+		t.Errorf("a large status: %d registries, %v", len(st.Registries), err)
+	}
+	if _, err := c.List(ctx); err == nil || !strings.Contains(err.Error(), "HTTP 418") {
+		t.Errorf("a non-JSON error answer: %v", err)
+	}
+}
+
+func TestClientUnreachable(t *testing.T) {
+	_, err := NewClient(filepath.Join(t.TempDir(), "none.sock")).Status(context.Background())
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("no socket: %v", err)
+	}
+}
+
+// A daemon that accepts but never answers is cut by the context.
+func TestClientHonoursContext(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "hang.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			time.Sleep(5 * time.Second)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = NewClient(sock).Status(ctx)
+	if err == nil || time.Since(start) > 4*time.Second {
+		t.Errorf("hung daemon: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestReadResponseRejectsGarbage(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "g.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH\r\n"))
+			c.Close()
+		}
+	}()
+	if _, err := NewClient(sock).Status(context.Background()); err == nil || !strings.Contains(err.Error(), "not an HTTP answer") {
+		t.Errorf("garbage: %v", err)
+	}
+}
