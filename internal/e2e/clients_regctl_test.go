@@ -1,0 +1,21 @@
+package e2e
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestClientRegctl: regctl resolves the image's digest with credentials from
+// ocicred after `ocicred setup docker` (regctl reads credHelpers from
+// $DOCKER_CONFIG/config.json after a 401).
+func TestClientRegctl(t *testing.T) {
+	t.Parallel()
+	s := newClientScenario(t)
+	s.RegctlPlainHTTP(t, s.reg.Host)
+	s.assertWiredBySetup(t, wiring{
+		client:   "docker",
+		authFile: filepath.Join(s.DockerConfig, "config.json"),
+		pull:     func(t *testing.T) (string, Result) { return s.RegctlDigest(t, s.ref) },
+		want:     s.digest,
+	})
+}
