@@ -22,6 +22,7 @@ import (
 	"github.com/ocicred/ocicred/internal/access"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 // Options configure a Daemon. Only ConfigPath is required.
@@ -40,6 +41,10 @@ type Options struct {
 	Fetch FetchFunc
 	// Clock drives token refreshes; the default is the real one.
 	Clock Clock
+	// StateDir keeps ECR tokens across restarts (files 0600 in a 0700
+	// folder); empty: tokens live in memory only. `ocicred daemon` passes
+	// OCICRED_CACHE_DIR, else /var/lib/ocicred (the unit's StateDirectory).
+	StateDir string
 }
 
 // ErrConfig marks a config that keeps the daemon from starting (exit 2).
@@ -89,6 +94,9 @@ func New(opts Options) *Daemon {
 	}
 	d.opts = opts
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
+	if opts.StateDir != "" {
+		d.tokens.cache = tokencache.New(opts.StateDir, opts.Clock.Now)
+	}
 	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"))
 	d.tokens.onRefresh = func(key ecrtoken.Key, names []string, tok creds.Token, err error) {
 		d.containerd.refreshed(key, tok, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 // Refresh timing.
@@ -48,6 +49,9 @@ type tokenStore struct {
 	fetch FetchFunc
 	clock Clock
 	log   *slog.Logger
+	// cache, when set, keeps each identity's token on disk, so a restarted
+	// daemon serves tokens still valid without waiting on AWS.
+	cache *tokencache.Cache
 	// onRefresh, when set, hears about each refresh (metrics, sinks).
 	onRefresh func(key ecrtoken.Key, names []string, tok creds.Token, err error)
 
@@ -60,6 +64,7 @@ type tokenEntry struct {
 	reg    *config.Registry // the registry the loop fetches for (any of those sharing the key)
 	names  []string         // every registry sharing it, for logs
 	first  chan struct{}    // closed once the first fetch has finished, well or not
+	kick   chan struct{}    // refresh now: a request found the token expired
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -108,7 +113,9 @@ func (s *tokenStore) sync(cfg *config.Config) {
 			continue
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		e := &tokenEntry{reg: regs[0], names: names, first: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+		e := &tokenEntry{reg: regs[0], names: names, first: make(chan struct{}), kick: make(chan struct{}, 1),
+			cancel: cancel, done: make(chan struct{})}
+		e.tok = s.seed(k, names)
 		s.entries[k] = e
 		go s.loop(ctx, k, e)
 	}
@@ -117,7 +124,9 @@ func (s *tokenStore) sync(cfg *config.Config) {
 // close stops every loop.
 func (s *tokenStore) close() { s.sync(&config.Config{}) }
 
-// loop fetches, then sleeps until the next refresh, until ctx is done.
+// loop fetches, then sleeps until the next refresh, until ctx is done. A
+// token seeded from the cache is served at once and refreshed at about
+// half its remaining life.
 func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) {
 	defer close(e.done)
 	firstDone := false
@@ -126,20 +135,70 @@ func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) 
 			close(e.first) // release waiters of a loop stopped before its first answer
 		}
 	}()
+	var wait time.Duration
+	if !e.tok.ExpiresAt.IsZero() {
+		close(e.first)
+		firstDone = true
+		wait = refreshAfter(e.tok.ExpiresAt.Sub(s.clock.Now()))
+		e.mu.Lock()
+		e.nextAt = s.clock.Now().Add(wait)
+		e.mu.Unlock()
+		s.log.Info("token from the state cache", "registries", e.names, "expiresAt", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	for {
+		if wait > 0 && !s.sleep(ctx, e, wait) {
+			return
+		}
 		tok, err := s.fetch(ctx, e.reg)
 		if ctx.Err() != nil {
 			return
 		}
-		wait := s.record(key, e, tok, err)
+		wait = s.record(key, e, tok, err)
+		select {
+		case <-e.kick: // kicks that came while fetching are answered
+		default:
+		}
 		if !firstDone {
 			close(e.first)
 			firstDone = true
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.clock.After(wait):
+	}
+}
+
+// sleep waits d, or less when a request kicks the loop; false when ctx is
+// done.
+func (s *tokenStore) sleep(ctx context.Context, e *tokenEntry, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.clock.After(d):
+	case <-e.kick:
+	}
+	return true
+}
+
+// seed is a token still valid from the cache, for any of the registries
+// that share key; zero when there is none.
+func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
+	if s.cache == nil {
+		return creds.Token{}
+	}
+	for _, n := range names {
+		if tok, ok := s.cache.Get(tokencache.Name(n, string(key))); ok {
+			return tok
+		}
+	}
+	return creds.Token{}
+}
+
+// persist writes a fresh token to the cache under every registry sharing it.
+func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) {
+	if s.cache == nil {
+		return
+	}
+	for _, n := range names {
+		if err := s.cache.Put(tokencache.Name(n, string(key)), tok); err != nil {
+			s.log.Warn("cannot keep the token for a restart", "registry", n, "err", err)
 		}
 	}
 }
@@ -167,6 +226,7 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 	e.mu.Unlock()
 
 	if err == nil {
+		s.persist(key, names, tok)
 		s.log.Info("token refreshed", "registries", names, "identity", ecrtoken.Describe(e.reg),
 			"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "next", wait.Round(time.Second))
 	} else {
@@ -216,6 +276,14 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := s.clock.Now()
+	if !e.tok.ExpiresAt.IsZero() && !now.Before(e.tok.ExpiresAt) {
+		// Expired while the loop sleeps (the wall clock jumped, or the
+		// machine slept): wake it.
+		select {
+		case e.kick <- struct{}{}:
+		default:
+		}
+	}
 	switch {
 	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
 		return e.tok, nil

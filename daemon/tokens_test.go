@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
+	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 // fakeClock is moved by hand; After's channels fire when Advance passes
@@ -303,5 +305,72 @@ func TestDaemonServesECR(t *testing.T) {
 	}
 	if strings.Contains(td.logs.String(), "token-1") || strings.Contains(td.logs.String(), "sk-AKIA") {
 		t.Error("a secret reached the log")
+	}
+}
+
+// Jump moves the wall clock without waking sleepers, as a suspended
+// machine or a stepped clock does (Go's timers run on the monotonic clock).
+func (c *fakeClock) Jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for i := range c.waiters {
+		c.waiters[i].at = c.waiters[i].at.Add(d)
+	}
+}
+
+func TestExpiredTokenWakesTheLoop(t *testing.T) {
+	s, clock, aws := newTestStore(t)
+	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
+	reg := cfg.Registries[0]
+	s.sync(cfg)
+	clock.waitSleepers(t, 1)
+	first, _ := s.Token(context.Background(), reg)
+	clock.Jump(13 * time.Hour) // past expiry; the loop still sleeps
+	if _, err := s.Token(context.Background(), reg); err == nil || !strings.Contains(err.Error(), "token expired at") {
+		t.Fatalf("after the jump: %v, want an expired-token error (never the old token)", err)
+	}
+	eventually(t, "the kicked loop refreshes", func() error {
+		got, err := s.Token(context.Background(), reg)
+		if err != nil || got.Password.Reveal() == first.Password.Reveal() {
+			return fmt.Errorf("%v, %v", got.Password, err)
+		}
+		return nil
+	})
+	if n := aws.total(); n != 2 {
+		t.Errorf("%d AWS calls, want 2", n)
+	}
+}
+
+func TestRestartServesCachedTokenWithoutAWS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	clock := newFakeClock()
+	aws := &fakeAWS{clock: clock, life: 12 * time.Hour, calls: map[string]int{}}
+	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
+	reg := cfg.Registries[0]
+
+	before := newTokenStore(aws.fetch, clock, slog.New(slog.DiscardHandler))
+	before.cache = tokencache.New(dir, clock.Now)
+	before.sync(cfg)
+	clock.waitSleepers(t, 1)
+	tok, _ := before.Token(context.Background(), reg)
+	before.close() // the daemon is killed
+
+	clock.Advance(2 * time.Hour)
+	aws.setFail(errors.New("AWS is down"))
+	after := newTokenStore(aws.fetch, clock, slog.New(slog.DiscardHandler))
+	after.cache = tokencache.New(dir, clock.Now)
+	t.Cleanup(after.close)
+	after.sync(cfg)
+	got, err := after.Token(context.Background(), reg)
+	if err != nil || got.Password.Reveal() != tok.Password.Reveal() {
+		t.Fatalf("after restart: %v, %v; want the cached token", got.Password, err)
+	}
+	if n := aws.total(); n != 1 {
+		t.Errorf("%d AWS calls, want 1: the restart must not wait on AWS", n)
+	}
+	waits := clock.waitSleepers(t, 2) // the old loop's sleeper stays in the fake's list
+	if w := waits[len(waits)-1]; w < 4*time.Hour || w > 6*time.Hour {
+		t.Errorf("refresh of the cached token in %v, want about half of its 10h left", w)
 	}
 }

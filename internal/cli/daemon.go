@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ocicred/ocicred/daemon"
+	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 func newDaemonCmd(g *globals) *cobra.Command {
@@ -20,7 +21,11 @@ func newDaemonCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := daemon.New(daemon.Options{ConfigPath: g.configPath, Socket: g.socket, Logger: log})
+			stateDir, err := tokencache.Dir()
+			if err != nil {
+				log.Warn("no state folder: tokens will not survive a restart", "err", err)
+			}
+			d := daemon.New(daemon.Options{ConfigPath: g.configPath, Socket: g.socket, Logger: log, StateDir: stateDir})
 			err = d.Run(cmd.Context())
 			switch {
 			case errors.Is(err, daemon.ErrConfig):

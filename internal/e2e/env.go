@@ -84,6 +84,9 @@ func (e *Env) Environ() []string {
 		"XDG_CONFIG_HOME=" + filepath.Join(e.Home, ".config"),
 		"OCICRED_CONFIG=" + e.Config,
 		"OCICRED_SOCKET=" + e.Socket,
+		// The daemon's and the fallback's token cache (root's default is
+		// /var/lib/ocicred, which no test may touch).
+		"OCICRED_CACHE_DIR=" + filepath.Join(e.Root, "token-cache"),
 		// Keep the AWS SDK, should anything load it, off the network and the
 		// developer's files.
 		"AWS_EC2_METADATA_DISABLED=true",
