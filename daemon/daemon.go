@@ -41,6 +41,9 @@ type Options struct {
 	Fetch FetchFunc
 	// Clock drives token refreshes; the default is the real one.
 	Clock Clock
+	// SocketCheck is how often the daemon checks that its socket file is
+	// still there, and listens again when it was deleted.
+	SocketCheck time.Duration
 	// StateDir keeps ECR tokens across restarts (files 0600 in a 0700
 	// folder); empty: tokens live in memory only. `ocicred daemon` passes
 	// OCICRED_CACHE_DIR, else /var/lib/ocicred (the unit's StateDirectory).
@@ -92,6 +95,9 @@ func New(opts Options) *Daemon {
 	if opts.Debounce == 0 {
 		opts.Debounce = config.DefaultDebounce
 	}
+	if opts.SocketCheck == 0 {
+		opts.SocketCheck = 5 * time.Second
+	}
 	d.opts = opts
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
 	if opts.StateDir != "" {
@@ -136,6 +142,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return d.watch(gctx, watcher, hup) })
+	g.Go(func() error { d.keepSocket(gctx, srv); return nil })
 	if mln != nil {
 		addr := mln.Addr().String()
 		d.metricsAddr.Store(&addr)

@@ -366,3 +366,22 @@ func TestNoRequestFailsDuringReloads(t *testing.T) {
 		t.Errorf("%d of %d requests failed; first: %v", len(failures), requests, failures)
 	}
 }
+
+func TestSocketDeletedUnderRunningDaemon(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"), func(o *Options) {
+		o.SocketCheck = 20 * time.Millisecond
+	})
+	if err := os.Remove(td.socket); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the daemon answers on its socket again", func() error {
+		got, err := td.client.Credentials(context.Background(), "a.example")
+		if err != nil || got.Secret != "pw" {
+			return fmt.Errorf("%+v, %v", got, err)
+		}
+		return nil
+	})
+	if fi, err := os.Stat(td.socket); err != nil || fi.Mode().Perm() != SocketMode {
+		t.Errorf("recreated socket: %v, %v", fi, err)
+	}
+}

@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -60,4 +62,29 @@ func clearStale(path string) error {
 		return fmt.Errorf("remove stale socket %s: %w", path, err)
 	}
 	return nil
+}
+
+// keepSocket listens again when the socket file is deleted under the
+// running daemon (a careless cleanup of /run): without it, every client
+// would fall back to the slow path until a restart.
+func (d *Daemon) keepSocket(ctx context.Context, srv *http.Server) {
+	t := time.NewTicker(d.opts.SocketCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := os.Lstat(d.socket); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		ln, err := listen(d.socket, d.sockGID)
+		if err != nil {
+			d.log.Error("socket file was deleted and cannot be created again", "socket", d.socket, "err", err)
+			continue
+		}
+		d.log.Warn("socket file was deleted; listening again", "socket", d.socket)
+		go func() { _ = srv.Serve(ln) }()
+	}
 }
