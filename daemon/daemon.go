@@ -68,7 +68,6 @@ type Daemon struct {
 
 	socket   string
 	sockGID  int // -1: no socket group
-	startErr error
 }
 
 // New returns a daemon that has not started yet.

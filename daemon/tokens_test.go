@@ -190,10 +190,8 @@ func TestRefreshAtHalfLifeAndBackoff(t *testing.T) {
 	// up to 5 min, each ±20%, while the last good token keeps serving.
 	aws.setFail(errors.New("ServiceUnavailable"))
 	clock.Advance(wait)
-	var waits []time.Duration
 	for i := range 12 {
 		w := clock.waitSleepers(t, 1)[0]
-		waits = append(waits, w)
 		want := min(time.Second<<i, BackoffMax)
 		if w < time.Duration(float64(want)*0.8) || w > time.Duration(float64(want)*1.2) {
 			t.Errorf("wait after failure %d = %v, want %v ±20%%", i+1, w, want)
