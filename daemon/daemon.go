@@ -66,8 +66,8 @@ type Daemon struct {
 	configError atomic.Pointer[string]
 	reloadMu    sync.Mutex
 
-	socket   string
-	sockGID  int // -1: no socket group
+	socket  string
+	sockGID int // -1: no socket group
 }
 
 // New returns a daemon that has not started yet.
