@@ -132,16 +132,17 @@ func (d *demo) anonymousRefused(ctx context.Context) error {
 	return nil
 }
 
-func (d *demo) writeDockerConfig(context.Context) error {
+func (d *demo) writeDockerConfig(ctx context.Context) error {
 	d.dockerConfig = filepath.Join(d.dir, "docker")
-	content := fmt.Sprintf("{\n  \"credHelpers\": {\n    %q: \"ocicred\"\n  }\n}\n", d.reg.Host)
-	if err := os.MkdirAll(d.dockerConfig, 0o700); err != nil {
-		return fmt.Errorf("make DOCKER_CONFIG: %w", err)
+	out, err := d.runOutput(ctx, d.bin.ocicred, "setup", "docker", "--config", d.config)
+	if err != nil {
+		return fmt.Errorf("ocicred setup docker: %w: %s", err, out)
 	}
-	if err := os.WriteFile(filepath.Join(d.dockerConfig, "config.json"), []byte(content), 0o600); err != nil {
-		return fmt.Errorf("write the docker config: %w", err)
+	content, err := os.ReadFile(filepath.Join(d.dockerConfig, "config.json"))
+	if err != nil {
+		return fmt.Errorf("read the docker config: %w", err)
 	}
-	d.say(content, "docker config: DOCKER_CONFIG=%s, no password in it, credHelpers sends %s to docker-credential-ocicred",
+	d.say(string(content), "ocicred setup docker: DOCKER_CONFIG=%s, no password in it, credHelpers sends %s to docker-credential-ocicred",
 		d.dockerConfig, d.reg.Host)
 	return nil
 }
