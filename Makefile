@@ -14,7 +14,7 @@ PKG_VERSION := 0.0.0~git$(COMMIT)
 endif
 GOARCH   ?= $(shell $(GO) env GOARCH)
 
-.PHONY: help build test test-short lint demo bench package clean
+.PHONY: help build test test-short lint demo bench man package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,7 +40,10 @@ demo: build ## run a daemon, a local registry with auth, and a pull through the 
 bench: build ## print the benchmark figures
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-package: build ## build dist/*.deb and dist/*.rpm with nfpm
+man: ## write the man pages into $(BIN)/man
+	$(GO) run ./internal/mangen $(BIN)/man
+
+package: build man ## build dist/*.deb and dist/*.rpm with nfpm
 	mkdir -p dist && rm -f dist/*.deb dist/*.rpm
 	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p deb -t dist/
 	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p rpm -t dist/

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -22,8 +24,19 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// scrape reads the endpoint as an operator would, with curl (required in
+// CI; net/http where curl is missing locally).
 func scrape(t *testing.T, addr string) string {
 	t.Helper()
+	if curl, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command(curl, "-fsS", "http://"+addr+"/metrics").Output()
+		if err != nil {
+			t.Fatalf("curl: %v", err)
+		}
+		return string(out)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("curl not found (.ci/install-tools installs it)")
+	}
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,8 @@ func TestDebInstallRemovePurge(t *testing.T) {
 		"/usr/lib/systemd/system/ocicred.service": "-rw-r--r-- root root",
 		"/etc/ocicred":                            "drwxr-x--- root ocicred",
 		"/etc/ocicred/config.yaml":                "-rw-r----- root ocicred",
+		"/usr/share/man/man1/ocicred.1":           "-rw-r--r-- root root",
+		"/usr/share/man/man1/ocicred-daemon.1":    "-rw-r--r-- root root",
 	} {
 		if got := strings.TrimSpace(run(t, "stat", "-c", "%A %U %G", path)); got != want {
 			t.Errorf("%s: %s, want %s", path, got, want)
@@ -75,7 +77,7 @@ func TestDebInstallRemovePurge(t *testing.T) {
 		t.Error("remove (not purge) deleted the config file")
 	}
 	run(t, "dpkg", "--purge", "ocicred")
-	for _, path := range []string{"/etc/ocicred", "/usr/lib/systemd/system/ocicred.service", "/usr/bin/docker-credential-ocicred", "/var/lib/ocicred"} {
+	for _, path := range []string{"/etc/ocicred", "/usr/lib/systemd/system/ocicred.service", "/usr/share/man/man1/ocicred.1", "/usr/bin/docker-credential-ocicred", "/var/lib/ocicred"} {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("%s left after purge", path)
 		}

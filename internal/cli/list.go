@@ -17,10 +17,11 @@ import (
 // No network call. Hidden: users run docker-credential-ocicred list.
 func newListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:    "list",
-		Short:  "Print the managed endpoints and user names as the helper's list does",
-		Hidden: true,
-		Args:   cobra.NoArgs,
+		Use:     "list",
+		Short:   "Print the managed endpoints and user names as the helper's list does",
+		Hidden:  true,
+		Example: "  ocicred list",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client := localapi.NewClient(g.socketPath())
 			client.Name = g.clientName

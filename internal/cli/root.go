@@ -78,6 +78,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return ExitFailure
 }
 
+// Command is the command tree, for generating documentation (man pages).
+func Command() *cobra.Command {
+	root := newRoot(&globals{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clientName: localapi.ClientCLI})
+	root.DisableAutoGenTag = true
+	return root
+}
+
 // isUsageError recognises cobra's flag and argument errors.
 func isUsageError(err error) bool {
 	msg := err.Error()

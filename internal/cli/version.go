@@ -10,9 +10,10 @@ import (
 
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version and commit",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the version and commit",
+		Example: "  ocicred version",
+		Args:    cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
 			fmt.Fprintf(g.stdout, "ocicred %s (commit %s)\n", buildinfo.Version, buildinfo.Commit)
 		},
