@@ -14,7 +14,7 @@ PKG_VERSION := 0.0.0~git$(COMMIT)
 endif
 GOARCH   ?= $(shell $(GO) env GOARCH)
 
-.PHONY: help build test test-short lint demo bench man package clean
+.PHONY: help build test test-short lint fuzz demo bench man package clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,15 @@ test: ## vet, then every test with the race detector (end-to-end included)
 
 test-short: ## unit tests only (skips the end-to-end suite)
 	$(GO) test -race -short -count=1 ./...
+
+FUZZTIME ?= 20s
+FUZZ := ./internal/kubeletplugin:FuzzReadRequest ./helper:FuzzHelperGet ./internal/hostkey:FuzzKey \
+	./daemon:FuzzCredentialsRequest ./internal/localapi:FuzzReadResponse ./config:FuzzParse ./config:FuzzHostKey
+
+fuzz: ## run each fuzz target for FUZZTIME (20s)
+	@set -e; for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$name ($$pkg)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg; done
 
 lint: ## go vet and staticcheck
 	$(GO) vet ./...

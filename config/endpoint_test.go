@@ -26,7 +26,7 @@ func TestHostKey(t *testing.T) {
 			t.Errorf("HostKey(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "   ", "https://", "a b", "host:port", "host:0", "host:70000", "[::1", "[zz]:1", "\x00\xff", "ex ample.com", "a..b"} {
+	for _, bad := range []string{"", "   ", "https://", "a b", "host:port", "host:0", "host:70000", "h:05000", "h:+443", "[::1", "[zz]:1", "\x00\xff", "ex ample.com", "a..b"} {
 		if got, err := HostKey(bad); !errors.Is(err, ErrBadAddress) {
 			t.Errorf("HostKey(%q) = %q, %v; want ErrBadAddress", bad, got, err)
 		}

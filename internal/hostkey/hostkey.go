@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -79,6 +80,9 @@ func checkHostPort(s string) error {
 		return err
 	}
 	if port != "" || strings.HasSuffix(s, ":") {
+		if strings.TrimLeft(port, "0123456789") != "" || strings.HasPrefix(port, "0") {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
 			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
@@ -113,7 +117,7 @@ func Printable(s string) string {
 		s = s[:80] + "…"
 	}
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError {
 			return '?'
 		}
 		return r
