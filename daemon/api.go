@@ -33,7 +33,8 @@ func (d *Daemon) admit(next callerHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		res, _ := r.Context().Value(callerKey{}).(callerResult)
 		if res.err != nil || !d.mayAsk(res.caller) {
-			d.log.Warn("refused caller", "uid", res.caller.UID, "pid", res.caller.PID, "path", r.URL.Path, "err", res.err)
+			d.log.Warn("refused caller", "uid", res.caller.UID, "pid", res.caller.PID, "path", r.URL.Path,
+				"server", r.URL.Query().Get("server"), "registry", d.registryName(r.URL.Query().Get("server")), "err", res.err)
 			writeError(w, http.StatusForbidden, localapi.ErrorBody{Code: localapi.CodeForbidden,
 				Error: "this user may not ask the ocicred daemon; ask an administrator to add it to the socket group"})
 			return
@@ -105,3 +106,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, body localapi.ErrorBody) { writeJSON(w, code, body) }
+
+// registryName names the registry a server address belongs to, for logs.
+func (d *Daemon) registryName(server string) string {
+	if server == "" {
+		return ""
+	}
+	if reg, ok := d.state.Load().cfg.Lookup(server); ok {
+		return reg.Name
+	}
+	return ""
+}

@@ -49,7 +49,13 @@ func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 	if res.reason != "" {
 		fmt.Fprintln(g.stderr, res.reason)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, creds.ErrNotFound):
+		// Exactly docker's text, refusals included: clients then go on
+		// anonymously instead of failing the pull.
+		fmt.Fprintln(g.stdout, creds.NotFoundMessage)
+		return exitWith(ExitFailure, nil)
+	case err != nil:
 		fmt.Fprintln(g.stdout, err)
 		return exitWith(ExitFailure, nil)
 	}

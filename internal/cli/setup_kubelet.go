@@ -70,7 +70,7 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err := os.MkdirAll(filepath.Dir(configFile), 0o755); err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	if err := renameio.WriteFile(configFile, out, mode); err != nil {
+	if err := renameio.WriteFile(configFile, out, mode, renameio.WithTempDir(filepath.Dir(configFile))); err != nil {
 		return exitWith(ExitFailure, err)
 	}
 	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(cfg.Registries))

@@ -108,13 +108,13 @@ func write(ch *Change, mode fs.FileMode) error {
 	if ch.Before != nil {
 		bak := ch.Path + ".bak"
 		if _, err := os.Stat(bak); errors.Is(err, fs.ErrNotExist) {
-			if err := renameio.WriteFile(bak, ch.Before, mode); err != nil {
+			if err := renameio.WriteFile(bak, ch.Before, mode, renameio.WithTempDir(filepath.Dir(bak))); err != nil {
 				return fmt.Errorf("backup %s: %w", bak, err)
 			}
 			ch.Backup = bak
 		}
 	}
-	return renameio.WriteFile(ch.Path, ch.After, mode)
+	return renameio.WriteFile(ch.Path, ch.After, mode, renameio.WithTempDir(filepath.Dir(ch.Path)))
 }
 
 func sortedUnique(ss []string) []string {

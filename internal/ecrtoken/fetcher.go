@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/aws/smithy-go"
@@ -34,8 +35,11 @@ type Fetcher struct {
 	HTTPClient aws.HTTPClient
 }
 
-// NewFetcher returns a Fetcher.
-func NewFetcher() *Fetcher { return &Fetcher{clients: map[Key]aws.Config{}} }
+// NewFetcher returns a Fetcher. Its identities share one HTTP client, so
+// keep-alive connections to AWS are reused rather than opened per call.
+func NewFetcher() *Fetcher {
+	return &Fetcher{clients: map[Key]aws.Config{}, HTTPClient: awshttp.NewBuildableClient()}
+}
 
 // Fetch gets a fresh token for reg (a protected ECR registry).
 func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {

@@ -86,7 +86,7 @@ func (c *Cache) Put(name string, tok creds.Token) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(filepath.Join(c.dir, name), data, 0o600); err != nil {
+	if err := renameio.WriteFile(filepath.Join(c.dir, name), data, 0o600, renameio.WithTempDir(c.dir)); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
 	return nil
