@@ -262,9 +262,7 @@ func backoff(n int) time.Duration {
 // waiting for the first fetch while ctx allows. An expired token is never
 // returned.
 func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Token, error) {
-	s.mu.Lock()
-	e, ok := s.entries[ecrtoken.KeyOf(reg)]
-	s.mu.Unlock()
+	e, ok := s.entry(reg)
 	if !ok {
 		return creds.Token{}, errors.New("registry is no longer in the config")
 	}
@@ -300,9 +298,7 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 // current is reg's token when there is one and it has not expired,
 // without waiting for a first fetch.
 func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
-	s.mu.Lock()
-	e, ok := s.entries[ecrtoken.KeyOf(reg)]
-	s.mu.Unlock()
+	e, ok := s.entry(reg)
 	if !ok {
 		return creds.Token{}, false
 	}
@@ -316,9 +312,7 @@ func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
 
 // lastToken is the newest token of reg's identity, expired or not.
 func (s *tokenStore) lastToken(reg *config.Registry) (creds.Token, bool) {
-	s.mu.Lock()
-	e, ok := s.entries[ecrtoken.KeyOf(reg)]
-	s.mu.Unlock()
+	e, ok := s.entry(reg)
 	if !ok {
 		return creds.Token{}, false
 	}
@@ -329,9 +323,7 @@ func (s *tokenStore) lastToken(reg *config.Registry) (creds.Token, bool) {
 
 // status fills the token fields of a protected ECR registry's status.
 func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
-	s.mu.Lock()
-	e, ok := s.entries[ecrtoken.KeyOf(reg)]
-	s.mu.Unlock()
+	e, ok := s.entry(reg)
 	if !ok {
 		rs.State = localapi.StatePending
 		return
@@ -359,4 +351,12 @@ func rfc3339(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// entry is the loop serving reg's identity.
+func (s *tokenStore) entry(reg *config.Registry) (*tokenEntry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	return e, ok
 }
