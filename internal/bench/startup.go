@@ -40,7 +40,7 @@ func MeasureStartup(ctx context.Context, bin Binaries, fleet Fleet) (StartupResu
 		return StartupResult{}, err
 	}
 	defer fake.Close()
-	env := append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir}, fake.Env()...)
+	env := append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "OCICRED_CACHE_DIR=" + filepath.Join(dir, "cache")}, fake.Env()...)
 	start := time.Now()
 	proc, err := startDaemon(ctx, bin, env, cfg, filepath.Join(dir, "s.sock"))
 	if err != nil {
