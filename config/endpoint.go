@@ -10,8 +10,6 @@ var ErrBadAddress = hostkey.ErrBadAddress
 // on: host[:port], lower case, without scheme, path or trailing slash.
 func HostKey(addr string) (string, error) { return hostkey.Key(addr) }
 
-func splitAddress(addr string) (scheme, host string, err error) { return hostkey.Split(addr) }
-
 // Lookup finds the registry a server address belongs to.
 func (c *Config) Lookup(addr string) (*Registry, bool) {
 	host, err := HostKey(addr)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/internal/ecrhost"
+	"github.com/ocicred/ocicred/internal/hostkey"
 )
 
 var (
@@ -127,7 +128,7 @@ func (v *checker) endpoint(reg *Registry, p string) {
 		v.errf(f, "is required: the registry's host[:port], such as harbor.example.com:8443")
 		return
 	}
-	scheme, host, err := splitAddress(reg.Endpoint)
+	scheme, host, err := hostkey.Split(reg.Endpoint)
 	switch {
 	case err != nil:
 		v.errf(f, "%q is not host[:port]: %v", reg.Endpoint, strings.TrimPrefix(err.Error(), ErrBadAddress.Error()+" "))

@@ -298,16 +298,11 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 // current is reg's token when there is one and it has not expired,
 // without waiting for a first fetch.
 func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
-	e, ok := s.entry(reg)
-	if !ok {
+	tok, ok := s.lastToken(reg)
+	if !ok || !s.clock.Now().Before(tok.ExpiresAt) {
 		return creds.Token{}, false
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.tok.ExpiresAt.IsZero() || !s.clock.Now().Before(e.tok.ExpiresAt) {
-		return creds.Token{}, false
-	}
-	return e.tok, true
+	return tok, true
 }
 
 // lastToken is the newest token of reg's identity, expired or not.

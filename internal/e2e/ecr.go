@@ -104,7 +104,9 @@ func WriteECRConfig(t testing.TB, path string, regs ...ECRRegistry) {
 	writeFile(t, path, b.String())
 }
 
-// Status is what `ocicred status --json` prints, as the spec shows it.
+// Status is what `ocicred status --json` prints, as the spec shows it. It is
+// declared here on purpose rather than taken from localapi: the black-box
+// tests hold the spec's JSON names, which a rename in localapi must not move.
 type Status struct {
 	Config      string           `json:"config"`
 	ConfigError string           `json:"configError"`
