@@ -1,6 +1,7 @@
 package localapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,10 +116,21 @@ func TestReadResponseRejectsGarbage(t *testing.T) {
 	defer ln.Close()
 	go func() {
 		c, err := ln.Accept()
-		if err == nil {
-			_, _ = c.Write([]byte("SSH-2.0-OpenSSH\r\n"))
-			c.Close()
+		if err != nil {
+			return
 		}
+		defer c.Close()
+		// Read the whole request first: closing before the client has
+		// written makes its write fail with EPIPE instead of reading the
+		// garbage, which is not what this test is about.
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		_, _ = c.Write([]byte("SSH-2.0-OpenSSH\r\n"))
 	}()
 	if _, err := NewClient(sock).Status(context.Background()); err == nil || !strings.Contains(err.Error(), "not an HTTP answer") {
 		t.Errorf("garbage: %v", err)
