@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 func TestUnitHasTheContract(t *testing.T) {
@@ -13,7 +15,7 @@ func TestUnitHasTheContract(t *testing.T) {
 		"Type=notify", "ExecStart=/usr/bin/ocicred daemon", "ExecReload=/bin/kill -HUP $MAINPID",
 		"Restart=on-failure", "RuntimeDirectory=ocicred", "StateDirectory=ocicred", "StateDirectoryMode=0700",
 		"CapabilityBoundingSet=\n", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
-		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "SupplementaryGroups=ocicred\n", "SystemCallFilter=@chown\n",
 	} {
 		if !strings.Contains(Unit, line) {
 			t.Errorf("unit lacks %q", line)
@@ -24,10 +26,7 @@ func TestUnitHasTheContract(t *testing.T) {
 // systemd-analyze verify checks the unit the way systemd reads it; the
 // ExecStart binary must exist, so a stand-in is put at a temp path.
 func TestUnitVerifies(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze not installed")
-	}
+	analyze := testenv.Tool(t, "systemd-analyze")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ocicred")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strings"
 
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
@@ -27,6 +30,25 @@ func serviceConfig() *service.Config {
 		Arguments:   []string{"daemon"},
 		Option:      service.KeyValue{"SystemdScript": systemd.Unit, "ReloadSignal": "HUP"},
 	}
+}
+
+// serviceGroup is the group the unit's SupplementaryGroups= names and the
+// packaged config's socketGroup; systemd refuses to start the unit
+// (216/GROUP) when it does not exist.
+const serviceGroup = "ocicred"
+
+// ensureGroup creates the system group name with groupadd when it does
+// not exist, as the packages' preinstall script does.
+func ensureGroup(g *globals, name string) error {
+	if _, err := user.LookupGroup(name); err == nil {
+		return nil
+	}
+	out, err := exec.Command("groupadd", "--system", name).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("create the %s group that the unit runs with: groupadd --system %s: %v: %s; create it by hand, then install again", name, name, err, strings.TrimSpace(string(out)))
+	}
+	fmt.Fprintf(g.stdout, "created the system group %s\n", name)
+	return nil
 }
 
 // noopProgram satisfies service.Interface; ocicred never runs the daemon
@@ -74,6 +96,9 @@ func (g *globals) service(action string) error {
 		return exitWith(ExitFailure, errNoSystemd)
 	}
 	if action == "install" {
+		if err := ensureGroup(g, serviceGroup); err != nil {
+			return exitWith(ExitFailure, err)
+		}
 		if self, err := os.Executable(); err == nil {
 			if real, _ := filepath.EvalSymlinks(self); real != installedBinary {
 				fmt.Fprintf(g.stderr, "warning: the unit runs %s, and this is %s; install ocicred there first\n", installedBinary, self)
