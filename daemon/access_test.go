@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 const clientEnv = "OCICRED_TEST_CLIENT_SOCKET"
@@ -66,9 +67,7 @@ func askAs(t *testing.T, bin, socket, server string, uid, gid uint32) string {
 // mode and group keep strangers out, SO_PEERCRED fails closed behind it,
 // and allow lists filter what an admitted caller gets.
 func TestCallerAccess(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to run clients as other users")
-	}
+	testenv.RequireRoot(t, "runs clients as other users")
 	const nobody, stranger = 65534, 65533
 	cfg := "socketGroup: \"65534\"\nregistries:\n" + basicConfig("open", "open.example", "pw-open") +
 		"  - {name: restricted, type: basic, endpoint: restricted.example, username: u, password: pw-restricted, allow: [root]}\n"

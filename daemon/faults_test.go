@@ -22,6 +22,7 @@ import (
 
 	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 const (
@@ -408,7 +409,7 @@ func TestContainerdHostsFolderFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := syscall.Mount("tmpfs", hostsDir, "tmpfs", 0, "size=256k,mode=0755"); err != nil {
-		t.Skipf("cannot mount a small tmpfs to fill (needs root with CAP_SYS_ADMIN): %v", err)
+		testenv.Skip(t, fmt.Sprintf("cannot mount a small tmpfs to fill (needs root with CAP_SYS_ADMIN): %v", err))
 	}
 	t.Cleanup(func() {
 		if err := syscall.Unmount(hostsDir, syscall.MNT_DETACH); err != nil {

@@ -42,7 +42,10 @@ func BuildBinaries(t testing.TB) Binaries {
 
 func build() (Binaries, error) {
 	if dir := os.Getenv(binEnv); dir != "" {
-		return binariesIn(abs(dir))
+		if a, err := filepath.Abs(dir); err == nil {
+			dir = a
+		}
+		return binariesIn(dir)
 	}
 	root, err := moduleRoot()
 	if err != nil {

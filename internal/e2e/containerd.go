@@ -15,6 +15,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/ocicred/ocicred/internal/e2e/subproc"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // Containerd is a containerd (Debian 12's 1.6, with ctr) running as the
@@ -38,12 +39,7 @@ func StartContainerd(t testing.TB, hostsDir string) *Containerd {
 	t.Helper()
 	bin := Tool(t, "containerd")
 	ctr := Tool(t, "ctr")
-	if os.Geteuid() != 0 {
-		if InCI() {
-			t.Fatal("containerd needs root; CI runs the suite as root")
-		}
-		t.Skip("containerd needs root (skipped outside CI)")
-	}
+	testenv.RequireRoot(t, "runs containerd")
 	dir := t.TempDir()
 	c := &Containerd{Socket: filepath.Join(shortTempDir(t), "containerd.sock"), HostsDir: hostsDir, ctr: ctr, dir: dir}
 	cfg := filepath.Join(dir, "config.toml")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // Env is one scenario's sandbox. Every program it runs sees only the variables
@@ -98,9 +100,7 @@ func (e *Env) Environ() []string {
 
 func (e *Env) path() string {
 	path := []string{filepath.Dir(e.Helper)}
-	if d := goBinDir(); d != "" {
-		path = append(path, d)
-	}
+	path = append(path, testenv.ToolDirs()...)
 	path = append(path, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 	return strings.Join(path, string(os.PathListSeparator))
 }

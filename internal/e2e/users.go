@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/internal/e2e/subproc"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // The access-control tests run the real programs as real users: system
@@ -39,13 +40,7 @@ type TestUser struct {
 // useradd and processes started as them); in CI it fails instead.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Getuid() == 0 {
-		return
-	}
-	if InCI() {
-		t.Fatal("the access-control tests need root (useradd, and processes run as other users)")
-	}
-	t.Skip("needs root: creates users and runs processes as them")
+	testenv.RequireRoot(t, "creates users with useradd and runs processes as them")
 }
 
 // UniqueName is "ocicred-t-" and 6 random hex digits: short enough for

@@ -3,8 +3,6 @@ package localreg
 import (
 	"errors"
 	"net/http"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -12,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 const testUser, testPassword = "alice", "localreg-test-password"
@@ -33,14 +32,8 @@ func TestDistribution(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the distribution registry: skipped with -short")
 	}
-	for _, tool := range []string{"docker-registry", "htpasswd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed (.ci/install-tools installs it)", tool)
-			}
-			t.Skipf("%s is not installed: run .ci/install-tools", tool)
-		}
-	}
+	testenv.Tool(t, "docker-registry")
+	testenv.Tool(t, "htpasswd")
 	reg, err := StartDistribution(t.Context(), Distribution{Dir: t.TempDir(), User: testUser, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -61,12 +54,7 @@ func TestDistributionNoAuth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the distribution registry: skipped with -short")
 	}
-	if _, err := exec.LookPath("docker-registry"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("docker-registry is not installed (.ci/install-tools installs it)")
-		}
-		t.Skip("docker-registry is not installed: run .ci/install-tools")
-	}
+	testenv.Tool(t, "docker-registry")
 	reg, err := StartDistribution(t.Context(), Distribution{Dir: t.TempDir(), NoAuth: true})
 	if err != nil {
 		t.Fatal(err)
