@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/helper"
 	"github.com/ocicred/ocicred/internal/clientcfg"
 )
 
@@ -69,6 +70,11 @@ func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system
 }
 
 func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
+	if !f.remove {
+		if err := helperSeesConfig(g.configPath, client); err != nil {
+			return exitWith(ExitUsage, err)
+		}
+	}
 	cfg, err := config.Read(g.configPath)
 	if err != nil {
 		return exitWith(ExitUsage, err)
@@ -102,6 +108,34 @@ func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
 		fmt.Fprintf(g.stderr, "warning: docker-credential-ocicred is not on PATH; %s will not find the helper\n", client)
 	}
 	return nil
+}
+
+// helperSeesConfig refuses to wire client to a config file that the
+// helper will not read. Clients run docker-credential-ocicred with nothing
+// but their own environment, so it reads OCICRED_CONFIG or the default
+// path (helper.ConfigPath); a --config that names another file would give
+// the client no credentials whenever the daemon does not answer for it.
+func helperSeesConfig(configPath, client string) error {
+	want := helper.ConfigPath()
+	if samePath(configPath, want) {
+		return nil
+	}
+	return fmt.Errorf("%s runs docker-credential-ocicred, which reads %s (OCICRED_CONFIG, else %s), not %s, so %s would get no credentials from it: "+
+		"move the config to %s, or set OCICRED_CONFIG=%s in the environment %s runs in and run setup with that variable instead of --config",
+		client, want, helper.DefaultConfigPath, configPath, client, helper.DefaultConfigPath, configPath, client)
+}
+
+// samePath reports whether a and b name the same file: equal once made
+// absolute and clean, or the same inode.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // helperHosts are the credHelpers keys of cfg's registries with

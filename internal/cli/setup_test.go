@@ -21,6 +21,7 @@ func TestSetupDockerPodmanHelm(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, setupYAML, 0o600)
+	t.Setenv("OCICRED_CONFIG", cfg) // the config the helper reads, as setup requires
 	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "docker"))
 	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "containers", "auth.json"))
 	t.Setenv("HELM_REGISTRY_CONFIG", filepath.Join(dir, "helm", "config.json"))
@@ -112,5 +113,33 @@ func TestSetupKubelet(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(binDir, "ocicred")); err != nil || target == "" {
 		t.Errorf("plugin link: %q, %v", target, err)
+	}
+}
+
+// setup docker, podman and helm refuse a --config the helper will not
+// read (it reads OCICRED_CONFIG or the default path), with exit 2 and what
+// to do, and write nothing; the same file through OCICRED_CONFIG works.
+func TestSetupRefusesAConfigTheHelperWillNotRead(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, setupYAML, 0o600)
+	t.Setenv("OCICRED_CONFIG", "")
+	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "docker"))
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "containers", "auth.json"))
+	t.Setenv("HELM_REGISTRY_CONFIG", filepath.Join(dir, "helm", "config.json"))
+	for _, client := range []string{"docker", "podman", "helm"} {
+		_, stderr, code := ocicred(t, "setup", client, "--config", cfg)
+		if code != 2 || !strings.Contains(stderr, "OCICRED_CONFIG="+cfg) || !strings.Contains(stderr, "/etc/ocicred/config.yaml") {
+			t.Errorf("setup %s --config %s: exit %d, %q", client, cfg, code, stderr)
+		}
+	}
+	for _, f := range []string{"docker/config.json", "containers/auth.json", "helm/config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("a refused setup wrote %s", f)
+		}
+	}
+	t.Setenv("OCICRED_CONFIG", filepath.Join(dir, ".", "config.yaml"))
+	if _, stderr, code := ocicred(t, "setup", "docker", "--config", cfg); code != 0 {
+		t.Errorf("setup docker with OCICRED_CONFIG naming the same file: exit %d, %q", code, stderr)
 	}
 }
