@@ -162,3 +162,21 @@ func TestDaemonBadConfigExit2(t *testing.T) {
 		t.Errorf("daemon with a bad config: %q, exit %d", stderr, code)
 	}
 }
+
+// Unknown commands and subcommands, and a group command without one, exit
+// 2 with a message naming what to write (spec, "Operating it"); cobra
+// alone prints the help and exits 0 for the subcommand cases.
+func TestUnknownSubcommandsExit2(t *testing.T) {
+	for _, args := range [][]string{{"bogus"}, {"setup", "nerdctl"}, {"config", "bogus"}, {"setup"}, {"config"}} {
+		stdout, stderr, code := ocicred(t, args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "ocicred") {
+			t.Errorf("ocicred %s: exit %d, stdout %q, stderr %q; want exit 2 and a message", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+	if _, stderr, _ := ocicred(t, "setup", "nerdctl"); !strings.Contains(stderr, "docker, helm, kubelet, podman") {
+		t.Errorf("setup nerdctl does not name the clients: %q", stderr)
+	}
+	if _, _, code := ocicred(t, "setup", "--help"); code != 0 {
+		t.Errorf("setup --help: exit %d", code)
+	}
+}

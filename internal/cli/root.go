@@ -123,7 +123,35 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		newServiceCmd(g),
 		newVersionCmd(g),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command that only groups others
+// (setup, config) fail with exit 2 on an unknown or missing subcommand;
+// cobra would print the help and exit 0, so a script calling
+// `ocicred setup nerdctl` would think it worked (spec: unknown commands
+// and subcommands exit 2).
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if cmd.Runnable() || !cmd.HasSubCommands() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) == 0 {
+			return exitWith(ExitUsage, fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), strings.Join(names, ", ")))
+		}
+		return exitWith(ExitUsage, fmt.Errorf("unknown command %q for %q: write one of %s", args[0], c.CommandPath(), strings.Join(names, ", ")))
+	}
 }
 
 // logger builds the logger the flags ask for, on stderr.

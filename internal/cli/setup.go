@@ -37,9 +37,9 @@ hosts.toml files kept by the daemon.`,
 
 // authFileFlags are the flags of setup docker, podman and helm.
 type authFileFlags struct {
-	file           string
-	dryRun, remove bool
-	system         bool
+	file                  string
+	dryRun, remove, force bool
+	system                bool
 }
 
 func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system bool) (string, error), example string) *cobra.Command {
@@ -62,7 +62,8 @@ func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system
 	}
 	cmd.Flags().StringVar(&f.file, "file", "", "the auth file to edit (default: the client's own)")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the change without writing")
-	cmd.Flags().BoolVar(&f.remove, "remove", false, "take ocicred's entries out again")
+	cmd.Flags().BoolVar(&f.remove, "remove", false, "take ocicred's entries out again, putting back what --force replaced")
+	cmd.Flags().BoolVar(&f.force, "force", false, "replace another credential helper's entry for a host (--remove puts it back)")
 	if client == "podman" {
 		cmd.Flags().BoolVar(&f.system, "system", false, "edit /etc/containers/auth.json, for every user and CRI-O")
 	}
@@ -80,10 +81,11 @@ func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
 		return exitWith(ExitUsage, err)
 	}
 	hosts := helperHosts(cfg, client)
-	ch, err := clientcfg.Apply(path, hosts, clientcfg.Options{Remove: f.remove, DryRun: f.dryRun})
+	ch, err := clientcfg.Apply(path, hosts, clientcfg.Options{Remove: f.remove, DryRun: f.dryRun, Force: f.force})
 	if err != nil {
 		return exitWith(ExitFailure, err)
 	}
+	path = ch.Path // the target, when path is a symlink
 	verb := map[bool]string{false: "added", true: "would add"}[f.dryRun]
 	rverb := map[bool]string{false: "removed", true: "would remove"}[f.dryRun]
 	switch {
@@ -93,9 +95,17 @@ func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
 		fmt.Fprintf(g.stdout, "%s: already up to date\n", path)
 	}
 	for _, h := range ch.Added {
+		if old, ok := ch.Replaced[h]; ok {
+			fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q] = %q in place of %q (kept in %s for --remove)\n", path, verb, h, clientcfg.Helper, old, clientcfg.ReplacedFile(path))
+			continue
+		}
 		fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q] = %q\n", path, verb, h, clientcfg.Helper)
 	}
 	for _, h := range ch.Removed {
+		if old, ok := ch.Restored[h]; ok {
+			fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q], putting back %q\n", path, rverb, h, old)
+			continue
+		}
 		fmt.Fprintf(g.stdout, "%s: %s credHelpers[%q]\n", path, rverb, h)
 	}
 	if f.dryRun && ch.Changed() {

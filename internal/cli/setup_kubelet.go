@@ -1,17 +1,20 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/clientcfg"
 	"github.com/ocicred/ocicred/internal/kubeletplugin"
 )
 
@@ -54,12 +57,23 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err != nil {
 		return exitWith(ExitUsage, err)
 	}
-	doc, mode, err := readProviderConfig(configFile)
+	configFile, err = clientcfg.FollowLinks(configFile)
 	if err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	setProvider(doc, g.kubeletProvider(cfg))
-	out, err := yaml.Marshal(doc)
+	doc, mode, isJSON, err := readProviderConfig(configFile)
+	if err != nil {
+		return exitWith(ExitFailure, err)
+	}
+	provider, matched := g.kubeletProvider(cfg)
+	setProvider(doc, provider)
+	var out []byte
+	if isJSON { // keep a JSON file JSON: tools edit it with jq
+		out, err = json.MarshalIndent(doc, "", "  ")
+		out = append(out, '\n')
+	} else {
+		out, err = yaml.Marshal(doc)
+	}
 	if err != nil {
 		return err
 	}
@@ -73,7 +87,7 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err := renameio.WriteFile(configFile, out, mode, renameio.WithTempDir(filepath.Dir(configFile))); err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(cfg.Registries))
+	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, matched)
 	link, err := linkPlugin(binDir)
 	if err != nil {
 		return exitWith(ExitFailure, err)
@@ -82,8 +96,9 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	return nil
 }
 
-// kubeletProvider is ocicred's entry in the CredentialProviderConfig.
-func (g *globals) kubeletProvider(cfg *config.Config) map[string]any {
+// kubeletProvider is ocicred's entry in the CredentialProviderConfig, and
+// how many registries its matchImages lists.
+func (g *globals) kubeletProvider(cfg *config.Config) (map[string]any, int) {
 	var match []string
 	for _, r := range cfg.Registries {
 		if r.Type == config.TypeBasic || r.IsProtected() {
@@ -107,28 +122,29 @@ func (g *globals) kubeletProvider(cfg *config.Config) map[string]any {
 	if env != nil {
 		p["env"] = env
 	}
-	return p
+	return p, len(match)
 }
 
 // readProviderConfig reads an existing CredentialProviderConfig, or starts
-// a new one.
-func readProviderConfig(path string) (map[string]any, fs.FileMode, error) {
-	doc := map[string]any{"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": []any{}}
+// a new one, and says whether it is JSON (the file starts with "{", or a
+// new file is named *.json), so that it is written back as it was.
+func readProviderConfig(path string) (doc map[string]any, mode fs.FileMode, isJSON bool, err error) {
+	doc = map[string]any{"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": []any{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return doc, 0o644, nil
+		return doc, 0o644, strings.EqualFold(filepath.Ext(path), ".json"), nil
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, 0, fmt.Errorf("%s is not YAML or JSON: %w; fix or move it first", path, err)
+		return nil, 0, false, fmt.Errorf("%s is not YAML or JSON: %w; fix or move it first", path, err)
 	}
-	mode := fs.FileMode(0o644)
+	mode = fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	return doc, mode, nil
+	return doc, mode, strings.HasPrefix(strings.TrimSpace(string(data)), "{"), nil
 }
 
 // setProvider replaces the provider of the same name, or appends it.

@@ -143,3 +143,78 @@ func TestSetupRefusesAConfigTheHelperWillNotRead(t *testing.T) {
 		t.Errorf("setup docker with OCICRED_CONFIG naming the same file: exit %d, %q", code, stderr)
 	}
 }
+
+// setup kubelet keeps a JSON CredentialProviderConfig JSON (EKS ships
+// one; tools edit it with jq), edits a symlinked one through the link, and
+// counts the registries it lists, not every registry in the config.
+func TestSetupKubeletKeepsJSONAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, setupYAML, 0o600) // 4 registries, 3 with credentials
+	real := filepath.Join(dir, "eks", "config.json")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, real, `{"apiVersion":"kubelet.config.k8s.io/v1","kind":"CredentialProviderConfig","providers":[{"name":"ecr-credential-provider","matchImages":["*.dkr.ecr.*.amazonaws.com"],"defaultCacheDuration":"12h","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}]}`, 0o644)
+	link := filepath.Join(dir, "provider-config.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := ocicred(t, "setup", "kubelet", "--config", cfg, "--config-file", link, "--bin-dir", filepath.Join(dir, "bin"))
+	if code != 0 {
+		t.Fatalf("setup kubelet: %s %s exit %d", stdout, stderr, code)
+	}
+	if !strings.Contains(stdout, "matches 3 registries") {
+		t.Errorf("setup kubelet says %q, want it to count the 3 registries it lists", stdout)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("setup kubelet replaced the symlink")
+	}
+	var doc struct {
+		Providers []struct {
+			Name        string
+			MatchImages []string
+		}
+	}
+	data, _ := os.ReadFile(real)
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("the JSON file is no longer JSON: %v\n%s", err, data)
+	}
+	if len(doc.Providers) != 2 || doc.Providers[0].Name != "ecr-credential-provider" || len(doc.Providers[1].MatchImages) != 3 {
+		t.Errorf("providers: %s", data)
+	}
+}
+
+// setup docker stops with exit 1 naming another helper's entry for the
+// same host, replaces it with --force, and --remove puts it back.
+func TestSetupDockerForeignEntry(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, setupYAML, 0o600)
+	t.Setenv("OCICRED_CONFIG", cfg)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "docker"))
+	path := filepath.Join(dir, "docker", "config.json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	orig := `{"credHelpers":{"127.0.0.1:5000":"pass"}}`
+	writeFile(t, path, orig, 0o600)
+	stdout, stderr, code := ocicred(t, "setup", "docker")
+	if code != 1 || !strings.Contains(stderr, `credHelpers["127.0.0.1:5000"] = "pass"`) || strings.Contains(stdout, "added") {
+		t.Fatalf("setup docker over pass: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(path); string(b) != orig {
+		t.Errorf("the refused setup wrote %s", b)
+	}
+	if stdout, _, code := ocicred(t, "setup", "docker", "--force"); code != 0 || !strings.Contains(stdout, `in place of "pass"`) {
+		t.Fatalf("setup docker --force: exit %d, %q", code, stdout)
+	}
+	if stdout, _, code := ocicred(t, "setup", "docker", "--remove"); code != 0 || !strings.Contains(stdout, `putting back "pass"`) {
+		t.Fatalf("setup docker --remove: exit %d, %q", code, stdout)
+	}
+	var doc struct{ CredHelpers map[string]string }
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &doc); err != nil || len(doc.CredHelpers) != 1 || doc.CredHelpers["127.0.0.1:5000"] != "pass" {
+		t.Errorf("after --remove: %s", data)
+	}
+}

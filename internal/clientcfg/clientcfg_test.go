@@ -2,9 +2,11 @@ package clientcfg
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +102,107 @@ func TestApplyRefusesBrokenFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "{not json" {
 		t.Error("the broken file changed")
+	}
+}
+
+// Another helper's entry for a host is never replaced silently: Apply
+// refuses naming it and writes nothing; with Force it is replaced and kept
+// beside the file; Remove puts it back and forgets it.
+func TestApplyForeignEntry(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	orig := `{"credHelpers":{"reg.example":"pass","gcr.io":"gcloud"}}`
+	if err := os.WriteFile(path, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(path, []string{"reg.example", "new.example"}, Options{})
+	var fe *ForeignError
+	if !errors.As(err, &fe) || fe.Entries["reg.example"] != "pass" || len(fe.Entries) != 1 ||
+		!strings.Contains(err.Error(), `credHelpers["reg.example"] = "pass"`) || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("Apply over another helper's entry: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != orig {
+		t.Errorf("a refused Apply wrote the file: %s", b)
+	}
+
+	ch, err := Apply(path, []string{"reg.example", "new.example"}, Options{Force: true})
+	if err != nil || ch.Replaced["reg.example"] != "pass" {
+		t.Fatalf("Apply --force: %+v, %v", ch, err)
+	}
+	helpers := read(t, path)["credHelpers"].(map[string]any)
+	if helpers["reg.example"] != Helper || helpers["new.example"] != Helper || helpers["gcr.io"] != "gcloud" {
+		t.Errorf("after --force: %v", helpers)
+	}
+	if kept := read(t, ReplacedFile(path)); kept["reg.example"] != "pass" {
+		t.Errorf("the replaced entry was not kept: %v", kept)
+	}
+
+	ch, err = Apply(path, []string{"reg.example", "new.example"}, Options{Remove: true})
+	if err != nil || ch.Restored["reg.example"] != "pass" {
+		t.Fatalf("Apply --remove: %+v, %v", ch, err)
+	}
+	helpers = read(t, path)["credHelpers"].(map[string]any)
+	if want := map[string]any{"reg.example": "pass", "gcr.io": "gcloud"}; !reflect.DeepEqual(helpers, want) {
+		t.Errorf("after --remove credHelpers = %v, want %v", helpers, want)
+	}
+	if _, err := os.Stat(ReplacedFile(path)); !os.IsNotExist(err) {
+		t.Errorf("the replaced-entries file is left after everything was restored: %v", err)
+	}
+}
+
+// A symlinked auth file is edited through the link: the target gets the
+// entry, the link stays a link; also for a relative, chained and dangling
+// link.
+func TestApplyThroughSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	dotfiles := filepath.Join(dir, "dotfiles")
+	if err := os.MkdirAll(dotfiles, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dotfiles, "docker.json")
+	if err := os.WriteFile(target, []byte(`{"auths":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mid := filepath.Join(dir, "mid.json")
+	link := filepath.Join(dir, "config.json")
+	if err := os.Symlink("dotfiles/docker.json", mid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(mid, link); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := Apply(link, []string{"a.example"}, Options{})
+	if err != nil || ch.Path != target {
+		t.Fatalf("Apply through links: path %s, %v", ch.Path, err)
+	}
+	for _, l := range []string{link, mid} {
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symlink", l)
+		}
+	}
+	if h := read(t, target)["credHelpers"].(map[string]any); h["a.example"] != Helper {
+		t.Errorf("the target lacks the entry: %v", h)
+	}
+
+	dangling := filepath.Join(dir, "dangling.json")
+	if err := os.Symlink(filepath.Join(dotfiles, "later.json"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(dangling, []string{"a.example"}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the dangling link was replaced")
+	}
+	if h := read(t, filepath.Join(dotfiles, "later.json"))["credHelpers"].(map[string]any); h["a.example"] != Helper {
+		t.Errorf("the dangling link's target lacks the entry: %v", h)
+	}
+
+	loop := filepath.Join(dir, "loop.json")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(loop, []string{"a.example"}, Options{}); err == nil || !strings.Contains(err.Error(), "too many levels") {
+		t.Errorf("a link loop: %v", err)
 	}
 }
