@@ -67,7 +67,8 @@ func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c acc
 		d.log.Warn("refused caller", "uid", c.UID, "pid", c.PID, "registry", reg.Name, "reason", "not in allow")
 		fallthrough
 	case errors.Is(err, creds.ErrNotFound):
-		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage,
+			Reason: creds.NotFoundReason(st.cfg, reg, err, server)})
 		return localapi.CodeNotFound
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)

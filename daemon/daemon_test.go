@@ -385,3 +385,23 @@ func TestSocketDeletedUnderRunningDaemon(t *testing.T) {
 		t.Errorf("recreated socket: %v, %v", fi, err)
 	}
 }
+
+// The daemon's not-found answer says which case it is, as the daemon-less
+// path does, so `ocicred get` says as much with the daemon as without it.
+func TestNotFoundSaysWhy(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("local", "http://127.0.0.1:5000", "pw-local")+
+		"  - {name: pub, type: ecr, endpoint: public.ecr.aws, protected: false}\n"+
+		"  - {name: rootonly, type: basic, endpoint: r.example, username: u, password: pw-r, allow: [\"uid:4242\"]}\n")
+	ctx := context.Background()
+	for addr, want := range map[string]string{
+		"docker.io":      "no registry in " + td.config + " has the endpoint docker.io",
+		"public.ecr.aws": "registry pub is unprotected",
+		"r.example":      "registry rootonly does not allow this user",
+	} {
+		_, err := td.client.Credentials(ctx, addr)
+		var nf *localapi.NotFoundError
+		if !errors.As(err, &nf) || !errors.Is(err, creds.ErrNotFound) || !strings.Contains(nf.Reason, want) {
+			t.Errorf("Credentials(%q) = %v, want not found saying %q", addr, err, want)
+		}
+	}
+}

@@ -68,7 +68,12 @@ func (h *Helper) Get(server string) (string, string, error) {
 		fmt.Fprintf(h.opts.Debug, "ocicred: %s: registry %s, from the daemon\n", server, got.Registry)
 		return got.Username, got.Secret, nil
 	case errors.Is(err, localapi.ErrNotFound):
-		fmt.Fprintf(h.opts.Debug, "ocicred: %s: not managed, unprotected, or not allowed\n", server)
+		reason := "not managed, unprotected, or not allowed"
+		var nf *localapi.NotFoundError
+		if errors.As(err, &nf) {
+			reason = nf.Reason
+		}
+		fmt.Fprintf(h.opts.Debug, "ocicred: %s: %s\n", server, reason)
 		return "", "", credentials.NewErrCredentialsNotFound()
 	case errors.Is(err, localapi.ErrUnreachable):
 		fmt.Fprintf(h.opts.Debug, "ocicred: %v; answering without it\n", err)

@@ -88,6 +88,10 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 		return resolution{user: got.Username, secret: got.Secret, expiresAt: got.ExpiresAt,
 			reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
 	case errors.Is(err, creds.ErrNotFound):
+		var nf *localapi.NotFoundError
+		if errors.As(err, &nf) {
+			return resolution{reason: "the daemon: " + nf.Reason}, err
+		}
 		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, err
 	case errors.Is(err, localapi.ErrUnreachable):
 		return g.resolveLocal(ctx, host, fmt.Sprintf("%v at %s; answered from %s", err, sock, g.configPath))
@@ -106,13 +110,8 @@ func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolutio
 		return resolution{reason: prefix + "cannot read the config, so nothing is managed for this user: " + err.Error()}, creds.ErrNotFound
 	}
 	reg, err := creds.Match(cfg, access.Self(), host)
-	switch {
-	case errors.Is(err, creds.ErrRefused):
-		return resolution{reason: fmt.Sprintf("%sregistry %s does not allow this user (allow: %v)", prefix, reg.Name, reg.Allow)}, err
-	case err != nil && reg != nil:
-		return resolution{reason: fmt.Sprintf("%sregistry %s is unprotected: clients pull anonymously", prefix, reg.Name)}, err
-	case err != nil:
-		return resolution{reason: fmt.Sprintf("%sno registry in %s has the endpoint %s", prefix, cfg.File, host)}, err
+	if err != nil {
+		return resolution{reason: prefix + creds.NotFoundReason(cfg, reg, err, host)}, err
 	}
 	if err := reg.ResolveSecrets(config.OS); err != nil {
 		return resolution{}, err

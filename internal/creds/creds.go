@@ -81,6 +81,20 @@ func Match(cfg *config.Config, caller access.Caller, addr string) (*config.Regis
 	return reg, nil
 }
 
+// NotFoundReason says, in one line, why Match gave err for host: reg and
+// err are what Match returned. The daemon sends it with its not_found
+// answer and the daemon-less path prints it, so `ocicred get` says the same
+// with and without the daemon. It names no secret.
+func NotFoundReason(cfg *config.Config, reg *config.Registry, err error, host string) string {
+	switch {
+	case errors.Is(err, ErrRefused) && reg != nil:
+		return fmt.Sprintf("registry %s does not allow this user (allow: %v)", reg.Name, reg.Allow)
+	case reg != nil:
+		return fmt.Sprintf("registry %s is unprotected: clients pull anonymously", reg.Name)
+	}
+	return fmt.Sprintf("no registry in %s has the endpoint %s", cfg.File, host)
+}
+
 // Get returns the credentials of a matched registry. A Basic registry's
 // secrets must have been resolved.
 func Get(ctx context.Context, reg *config.Registry, tokens Tokens, now time.Time) (Credentials, error) {

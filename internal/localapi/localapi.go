@@ -51,6 +51,9 @@ type ErrorBody struct {
 	Code     string `json:"code"`
 	Registry string `json:"registry,omitempty"`
 	Error    string `json:"error"`
+	// Reason, on not_found, says which case it is (not managed,
+	// unprotected, not allowed), for `ocicred get` and OCICRED_DEBUG.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Status answers PathStatus; it is what `ocicred status --json` prints.
@@ -99,6 +102,13 @@ const NotFoundMessage = "credentials not found in native keychain"
 
 // ErrNotFound is the daemon's not_found answer.
 var ErrNotFound = errors.New(NotFoundMessage)
+
+// NotFoundError is ErrNotFound with the daemon's reason (ErrorBody.Reason);
+// errors.Is(err, ErrNotFound) holds for it.
+type NotFoundError struct{ Reason string }
+
+func (e *NotFoundError) Error() string        { return NotFoundMessage }
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // ErrUnreachable wraps every failure to reach the daemon: no socket, no
 // listener, no permission. Callers fall back to answering without it.
@@ -165,6 +175,9 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 		return fmt.Errorf("daemon answered HTTP %d", status)
 	}
 	if eb.Code == CodeNotFound {
+		if eb.Reason != "" {
+			return &NotFoundError{Reason: eb.Reason}
+		}
 		return ErrNotFound
 	}
 	return errors.New(eb.Error)
