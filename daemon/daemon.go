@@ -86,6 +86,7 @@ func New(opts Options) *Daemon {
 	if opts.Fetch == nil {
 		f := ecrtoken.NewFetcher()
 		f.OnCall = d.metrics.awsCall
+		f.Log = opts.Logger.With("component", "aws-sdk")
 		opts.Fetch = f.Fetch
 	}
 	if abs, err := filepath.Abs(opts.ConfigPath); err == nil {

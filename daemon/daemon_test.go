@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
@@ -403,5 +404,25 @@ func TestNotFoundSaysWhy(t *testing.T) {
 		if !errors.As(err, &nf) || !errors.Is(err, creds.ErrNotFound) || !strings.Contains(nf.Reason, want) {
 			t.Errorf("Credentials(%q) = %v, want not found saying %q", addr, err, want)
 		}
+	}
+}
+
+// A refresh that fails before any token was had does not claim to serve
+// "the last good token": there is none.
+func TestFailedFirstRefreshSaysNoToken(t *testing.T) {
+	denied := errors.New("access denied: give the identity the policy")
+	td := startDaemon(t, "registries:\n  - {name: prod, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com}\n",
+		func(o *Options) {
+			o.Fetch = func(context.Context, *config.Registry) (creds.Token, error) { return creds.Token{}, denied }
+		})
+	eventually(t, "the failed refresh is logged", func() error {
+		if !strings.Contains(td.logs.String(), "token refresh failed") {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	logs := td.logs.String()
+	if strings.Contains(logs, "serving the last good token") || !strings.Contains(logs, "no token to serve until one succeeds") {
+		t.Errorf("the first failed refresh is logged as:\n%s", logs)
 	}
 }

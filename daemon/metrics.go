@@ -64,12 +64,14 @@ func (m *metrics) refreshed(names []string, err error) {
 	}
 }
 
-// errorReason is an AWS error code, "timeout" or "other".
+// errorReason is an AWS error code, "NoCredentials", "timeout" or "other".
 func errorReason(err error) string {
-	var ae *ecrtoken.APIError
+	var ae *ecrtoken.Failure
 	switch {
 	case errors.As(err, &ae) && ae.Code != "":
 		return ae.Code
+	case errors.As(err, &ae) && ae.Kind == ecrtoken.KindNoCredentials:
+		return "NoCredentials"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	}

@@ -223,6 +223,7 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 	}
 	e.nextAt = now.Add(wait)
 	names, failures := e.names, e.failures
+	lastGood := e.tok.ExpiresAt.After(now)
 	e.mu.Unlock()
 
 	if err == nil {
@@ -230,7 +231,11 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 		s.log.Info("token refreshed", "registries", names, "identity", ecrtoken.Describe(e.reg),
 			"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "next", wait.Round(time.Second))
 	} else {
-		s.log.Warn("token refresh failed; serving the last good token until it expires", "registries", names,
+		msg := "token refresh failed; no token to serve until one succeeds"
+		if lastGood {
+			msg = "token refresh failed; serving the last good token until it expires"
+		}
+		s.log.Warn(msg, "registries", names,
 			"identity", ecrtoken.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
 	}
 	if s.onRefresh != nil {

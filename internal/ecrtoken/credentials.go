@@ -3,6 +3,7 @@ package ecrtoken
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ocicred/ocicred/config"
 )
@@ -44,7 +46,7 @@ func newRetryer() aws.Retryer {
 
 // awsConfig builds the SDK config of reg's identity in region. It honours
 // the SDK's environment (AWS_ENDPOINT_URL_*, AWS_PROFILE, …).
-func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient) (aws.Config, error) {
+func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient, log *slog.Logger) (aws.Config, error) {
 	c := reg.Credentials
 	if c == nil {
 		c = &config.AWSCredentials{Type: config.CredDefault}
@@ -52,6 +54,7 @@ func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(region),
 		awsconfig.WithRetryer(newRetryer),
+		awsconfig.WithLogger(sdkLogger{log}),
 	}
 	if hc != nil {
 		opts = append(opts, awsconfig.WithHTTPClient(hc))
@@ -71,6 +74,22 @@ func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.
 		cfg.Credentials = assumeRole(cfg, c)
 	}
 	return cfg, nil
+}
+
+// sdkLogger sends the SDK's log lines to slog, at Warn for its warnings
+// and Debug for the rest, so they follow the daemon's level and format; a
+// nil logger discards them (the SDK's default writes plain text to stderr).
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	if l.log == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "aws-sdk")
 }
 
 // assumeRole wraps the base credentials of cfg in an AssumeRole provider,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestTransientFaultsRetried(t *testing.T) {
 }
 
 // TestFaultsReported: what is not retried, or keeps failing, comes back as
-// an *APIError naming the operation that failed and AWS's code.
+// a *Failure naming the operation that failed and AWS's code.
 func TestFaultsReported(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -195,7 +196,7 @@ func TestFaultsReported(t *testing.T) {
 			if onCallErr == nil {
 				t.Error("OnCall was not told of the failure")
 			}
-			var ae *APIError
+			var ae *Failure
 			if !errors.As(err, &ae) || ae.Code != tt.code {
 				t.Errorf("error %v (%T) is not an *APIError with code %s", err, err, tt.code)
 			}
@@ -268,15 +269,19 @@ func TestExplain(t *testing.T) {
 		err  error
 		want string
 	}{
-		{ecrOp, "STS AssumeRole: AccessDenied: no"},
-		{&smithy.OperationError{ServiceID: "ECR", OperationName: "GetAuthorizationToken", Err: denied}, "ECR GetAuthorizationToken: AccessDenied: no"},
-		{denied, "AccessDenied: no"},
-		{fmt.Errorf("x: %w", context.DeadlineExceeded), "AWS did not answer in time: x: context deadline exceeded"},
+		{ecrOp, "STS AssumeRole: AccessDenied: no; access denied: give the identity the policy that `ocicred policy` prints"},
+		{&smithy.OperationError{ServiceID: "ECR", OperationName: "GetAuthorizationToken", Err: denied}, "ECR GetAuthorizationToken: AccessDenied: no; access denied:"},
+		{denied, "AccessDenied: no; access denied:"},
+		{&smithy.GenericAPIError{Code: "ThrottlingException", Message: "slow down"}, "ThrottlingException: slow down; throttled by AWS: retrying with backoff"},
+		{&smithy.GenericAPIError{Code: "SignatureDoesNotMatch", Message: "bad"}, "SignatureDoesNotMatch: bad; AWS rejected the keys: check accessKeyId"},
+		{&smithy.GenericAPIError{Code: "RequestExpired", Message: "late"}, "RequestExpired: late; clock skew: the node's clock differs from AWS's"},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), "AWS did not answer in time; AWS unreachable: check the node's network"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, "cannot reach AWS: dial tcp: connection refused; AWS unreachable:"},
 		{other, "something else"},
 	}
 	for _, tt := range tests {
 		got := Explain(tt.err)
-		if got.Error() != tt.want {
+		if !strings.HasPrefix(got.Error(), tt.want) {
 			t.Errorf("Explain(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 		if !errors.Is(got, tt.err) {

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,11 @@ import (
 // CallTimeout bounds one GetAuthorizationToken, retries and STS included.
 const CallTimeout = 30 * time.Second
 
+// CredentialsTimeout bounds the search for an identity's AWS credentials
+// (the default chain ends at EC2 instance metadata, which an unreachable
+// or firewalled endpoint would otherwise make wait for its retries).
+const CredentialsTimeout = 5 * time.Second
+
 // Fetcher gets ECR tokens. It keeps one SDK config per identity, so that
 // STS sessions are cached between refreshes. Safe for concurrent use.
 type Fetcher struct {
@@ -33,6 +40,9 @@ type Fetcher struct {
 	// HTTPClient, when set, carries every AWS call (tests watch where the
 	// SDK sends them).
 	HTTPClient aws.HTTPClient
+	// Log receives the SDK's own log lines (its warnings, at Warn), so
+	// that they follow --log-format; nil discards them.
+	Log *slog.Logger
 }
 
 // NewFetcher returns a Fetcher. Its identities share one HTTP client, so
@@ -51,10 +61,18 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token,
 	if err != nil {
 		return creds.Token{}, err
 	}
+	keys, err := retrieveCredentials(ctx, cfg, reg)
+	if err != nil {
+		if f.OnCall != nil {
+			f.OnCall(apiName(reg), err)
+		}
+		return creds.Token{}, err
+	}
+	// The call signs with the keys just found: one search per fetch.
+	cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return keys, nil })
 	var tok creds.Token
-	api := "ecr:GetAuthorizationToken"
+	api := apiName(reg)
 	if reg.ECR.Public {
-		api = "ecr-public:GetAuthorizationToken"
 		tok, err = fetchPublic(ctx, cfg)
 	} else {
 		tok, err = fetchPrivate(ctx, cfg, reg.ECR.FIPS, reg.ECR.DualStack)
@@ -71,6 +89,43 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token,
 		return creds.Token{}, explain(err, time.Since(start))
 	}
 	return tok, nil
+}
+
+// apiName is the GetAuthorizationToken that reg needs, as metrics name it.
+func apiName(reg *config.Registry) string {
+	if reg.ECR.Public {
+		return "ecr-public:GetAuthorizationToken"
+	}
+	return "ecr:GetAuthorizationToken"
+}
+
+// retrieveCredentials finds the identity's credentials before the call,
+// within CredentialsTimeout, so that a missing identity is said as such
+// rather than as the SDK's chain of provider errors. An STS failure (for
+// type sts) is explained like any AWS failure; anything else means the
+// default chain found nothing.
+func retrieveCredentials(ctx context.Context, cfg aws.Config, reg *config.Registry) (aws.Credentials, error) {
+	profile := ""
+	if reg.Credentials != nil {
+		profile = reg.Credentials.Profile
+	}
+	if cfg.Credentials == nil {
+		return aws.Credentials{}, noCredentials(profile, errors.New("no credentials provider"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, CredentialsTimeout)
+	defer cancel()
+	keys, err := cfg.Credentials.Retrieve(ctx)
+	if err == nil {
+		return keys, nil
+	}
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) && oe.Service() == "STS" {
+		return aws.Credentials{}, explain(err, 0)
+	}
+	if reg.Credentials != nil && reg.Credentials.AccessKeyID != "" {
+		return aws.Credentials{}, explain(err, 0)
+	}
+	return aws.Credentials{}, noCredentials(profile, err)
 }
 
 // expiredKeys reports whether AWS refused err's call because its keys (an
@@ -116,7 +171,7 @@ func (f *Fetcher) config(ctx context.Context, key Key, reg *config.Registry) (aw
 	if ok {
 		return cfg, nil
 	}
-	cfg, err := awsConfig(ctx, reg, reg.ECR.Region, f.HTTPClient)
+	cfg, err := awsConfig(ctx, reg, reg.ECR.Region, f.HTTPClient, f.Log)
 	if err != nil {
 		return aws.Config{}, err
 	}
@@ -177,13 +232,18 @@ func decode(token string, expires time.Time) (creds.Token, error) {
 	return creds.Token{Password: secret.New(pass), ExpiresAt: expires}, nil
 }
 
-// Explain shortens an SDK error to "Code: message" (which API, which
-// code), the part a user acts on. The SDK's messages carry no secrets.
+// Explain turns an SDK error into a *Failure: one line with the operation
+// and AWS's code, what kind of failure it is, and what to do. The SDK's
+// messages carry no secrets.
 func Explain(err error) error { return explain(err, 0) }
 
 // explain is Explain for a call that waited so long (0: unknown) for AWS.
 // The deadline that cut it may be the caller's, shorter than CallTimeout.
 func explain(err error, waited time.Duration) error {
+	var f *Failure
+	if errors.As(err, &f) {
+		return err
+	}
 	// The operation that failed is the innermost one above the API error:
 	// an STS denial inside an ECR call is reported as STS AssumeRole.
 	op := ""
@@ -192,24 +252,21 @@ func explain(err error, waited time.Duration) error {
 			op = oe.Service() + " " + oe.Operation() + ": "
 		}
 		if ae, ok := e.(smithy.APIError); ok {
-			return &APIError{Code: ae.ErrorCode(), Msg: op + ae.ErrorCode() + ": " + ae.ErrorMessage(), err: err}
+			kind := kindOf(ae)
+			return &Failure{Kind: kind, Code: ae.ErrorCode(), Msg: op + ae.ErrorCode() + ": " + ae.ErrorMessage() + "; " + advice(kind), err: err}
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
+		msg := "AWS did not answer in time"
 		if waited > 0 {
-			return fmt.Errorf("AWS did not answer within %s: %w", waited.Round(100*time.Millisecond), err)
+			msg = fmt.Sprintf("AWS did not answer within %s", waited.Round(100*time.Millisecond))
 		}
-		return fmt.Errorf("AWS did not answer in time: %w", err)
+		return &Failure{Kind: KindUnreachable, Msg: msg + "; " + advice(KindUnreachable), err: err}
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) {
+		return &Failure{Kind: KindUnreachable, Msg: "cannot reach AWS: " + err.Error() + "; " + advice(KindUnreachable), err: err}
 	}
 	return err
 }
-
-// APIError is an error AWS answered with.
-type APIError struct {
-	Code string
-	Msg  string
-	err  error
-}
-
-func (e *APIError) Error() string { return e.Msg }
-func (e *APIError) Unwrap() error { return e.err }
