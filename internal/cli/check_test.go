@@ -67,7 +67,7 @@ func TestCheck(t *testing.T) {
 	basic := httptest.NewServer(basicGate("alice", "pw-alice", registry.New()))
 	defer basic.Close()
 	bearer := bearerRegistry(t, "bob", "pw-bob")
-	fake := awsfake.Start(t)
+	fake := awsfake.Start(t, awsfake.WithKey("AKIAIOSFODNN7EXAMPLE", "secret-key-for-check"))
 	fake.Setenv(t)
 	t.Setenv("OCICRED_CACHE_DIR", t.TempDir())
 	t.Setenv("OCICRED_TEST_SK", "secret-key-for-check")

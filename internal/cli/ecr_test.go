@@ -39,8 +39,9 @@ const (
 `
 )
 
-// ecrFake starts the AWS stand-in and points the SDK at it alone: every
-// AWS_* variable of whoever runs the test is unset first.
+// ecrFake starts the AWS stand-in, knowing the secret of the config's keys,
+// and points the SDK at it alone: every AWS_* variable of whoever runs the
+// test is unset first.
 func ecrFake(t *testing.T) *awsfake.Server {
 	t.Helper()
 	for _, kv := range os.Environ() {
@@ -52,7 +53,7 @@ func ecrFake(t *testing.T) *awsfake.Server {
 			}
 		}
 	}
-	srv := awsfake.Start(t)
+	srv := awsfake.Start(t, awsfake.WithKey(ecrTestKeyID, ecrTestSecret), awsfake.WithKey(ecrDeniedKeyID, ecrTestSecret))
 	srv.Setenv(t)
 	return srv
 }

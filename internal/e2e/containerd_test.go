@@ -96,6 +96,7 @@ func TestContainerdECRRefresh(t *testing.T) {
 	env := NewEnv(t, bin)
 	secretKey := Secret("aws-secret-key")
 	env.Secrets = append(env.Secrets, secretKey)
+	ecr.Fake.AddKey("AKIAIOSFODNN7EXAMPLE", secretKey)
 	env.Extra = append(ecr.Fake.Env(), "OCICRED_CTD_SECRET_KEY="+secretKey)
 	hostsDir := filepath.Join(env.Root, "certs.d")
 	WriteECRConfig(t, env.Config, ECRRegistry{Name: "prod", Endpoint: "http://" + ecr.Host, Region: "us-west-2",

@@ -52,6 +52,7 @@ func newECRScenario(t *testing.T, opts ...awsfake.Option) *ecrScenario {
 		cacheDir: filepath.Join(env.Root, "token-cache"),
 	}
 	env.Secrets = append(env.Secrets, s.secretKey)
+	ecr.Fake.AddKey(testAccessKeyID, s.secretKey)
 	env.Extra = append(ecr.Fake.Env(), secretKeyEnv+"="+s.secretKey, "OCICRED_CACHE_DIR="+s.cacheDir)
 	s.digest = ecr.PushImage(t, repo, tag)
 	WriteECRConfig(t, env.Config,

@@ -10,8 +10,6 @@ import (
 	"github.com/ocicred/ocicred/internal/awsfake"
 )
 
-const profileKeyID = "AKIAOCICREDPROFILE01"
-
 // writeProfile points the SDK at shared config files holding profile dev,
 // whose region differs from the registry's (the registry's must win).
 func writeProfile(t *testing.T) {
@@ -23,7 +21,7 @@ func writeProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := "[default]\naws_access_key_id = AKIAOCICREDWRONGPROF\naws_secret_access_key = wrong\n" +
-		"[dev]\naws_access_key_id = " + profileKeyID + "\naws_secret_access_key = profile-secret-must-not-leak\n"
+		"[dev]\naws_access_key_id = " + profileKeyID + "\naws_secret_access_key = " + profileSecret + "\n"
 	if err := os.WriteFile(cred, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
