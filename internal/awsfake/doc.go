@@ -60,7 +60,9 @@
 // AccessDenied without touching the others.
 //
 // NewRegistryFront puts an ECR-like Basic-auth gate in front of a real
-// registry: it lets through only tokens this server issued and that have not
+// registry. The front stands for one registry (Registry: an account and a
+// region, or ECR Public) and lets through only tokens this server issued
+// for it, to a principal of its account in its region, and that have not
 // expired by the server's clock (WithNow).
 //
 // Secrets (secret keys, session tokens, registry passwords, web identity

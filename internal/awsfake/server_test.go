@@ -186,7 +186,7 @@ func TestParseSigV4(t *testing.T) {
 func TestValidToken(t *testing.T) {
 	clock := newClock()
 	srv := Start(t, WithNow(clock.Now), WithTokenLifetime(time.Minute))
-	tok, _ := srv.issueToken("arn:aws:iam::123456789012:user/x", "eu-west-1")
+	tok, _ := srv.issueToken("ecr", "arn:aws:iam::123456789012:user/x", "eu-west-1")
 	user, pass := decodeToken(t, tok)
 	if !srv.ValidToken(user, pass) || !srv.ValidAuthorization("Basic "+tok) {
 		t.Fatal("fresh token rejected")

@@ -73,7 +73,9 @@ func TestCheck(t *testing.T) {
 	t.Setenv("OCICRED_TEST_SK", "secret-key-for-check")
 	upstream := httptest.NewServer(registry.New())
 	defer upstream.Close()
-	front := httptest.NewServer(awsfake.NewRegistryFront(fake, mustURL(t, upstream.URL)))
+	// ecr-ok's token: the long-term key's account, in the config's region.
+	reg := awsfake.Registry{Account: awsfake.DefaultAccount, Region: "us-west-2"}
+	front := httptest.NewServer(awsfake.NewRegistryFront(fake, reg, mustURL(t, upstream.URL)))
 	defer front.Close()
 
 	dir := t.TempDir()
