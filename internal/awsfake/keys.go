@@ -1,19 +1,20 @@
 package awsfake
 
 // WithKey registers the long-term access key id with its secret key at
-// start, as AddKey does afterwards.
+// start, as AddKey does afterwards (one WithKey per key).
 func WithKey(id, secret string) Option {
 	return func(o *options) { o.keys[id] = secret }
 }
 
 // AddKey registers the long-term access key id (an IAM user of the
-// server's account, see WithAccount) with its secret key. Calls signed with
-// it are then accepted only when their SigV4 signature, recomputed with
-// secret, matches; calls signed with a key neither registered nor issued by
-// AssumeRole* are refused as AWS refuses an unknown key
-// (UnrecognizedClientException, STS InvalidClientTokenId). Registering id
-// again replaces its secret, as a key rotation would. The secret is never
-// logged nor recorded.
+// server's account, see WithAccount) with its secret key. As AWS does
+// (SigV4, docs.aws.amazon.com/IAM/latest/UserGuide/signature-v4-troubleshooting.html),
+// the server then accepts a call signed with id only when the signature it
+// recomputes with secret matches; a call signed with a key neither
+// registered nor issued by AssumeRole* is refused as AWS refuses an unknown
+// key (UnrecognizedClientException, STS InvalidClientTokenId). Registering
+// id again replaces its secret, as a rotation would. The secret is never
+// logged nor recorded in Call.
 func (s *Server) AddKey(id, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
