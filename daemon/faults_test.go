@@ -49,11 +49,11 @@ func fltRegistry(credType string) string {
 // look fresh to it.
 func fltClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
 
-// fltStart runs awsfake on clock and a daemon on cfg whose token loops use
-// the real AWS SDK against it.
+// fltStart runs awsfake on clock, knowing fltKeyID's secret, and a daemon
+// on cfg whose token loops use the real AWS SDK against it.
 func fltStart(t *testing.T, clock *fakeClock, cfg string) (*testDaemon, *awsfake.Server) {
 	t.Helper()
-	fake := awsfake.Start(t, awsfake.WithNow(clock.Now))
+	fake := awsfake.Start(t, awsfake.WithNow(clock.Now), awsfake.WithKey(fltKeyID, fltSecretKey))
 	fake.Setenv(t)
 	t.Setenv(fltSecretEnv, fltSecretKey)
 	td := startDaemon(t, cfg, func(o *Options) { o.Clock = clock })

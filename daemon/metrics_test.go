@@ -52,7 +52,8 @@ func scrape(t *testing.T, addr string) string {
 // The metrics endpoint shows every series the daemon promises, with the
 // real AWS SDK against the AWS stand-in, and never a secret.
 func TestMetrics(t *testing.T) {
-	fake := awsfake.Start(t)
+	fake := awsfake.Start(t, awsfake.WithKey("AKIAIOSFODNN7EXAMPLE", "sk-for-metrics-test"),
+		awsfake.WithKey("AKIAIOSFODNN7DENIED1", "sk-for-metrics-test"))
 	fake.Setenv(t)
 	t.Setenv("OCICRED_TEST_SK", "sk-for-metrics-test")
 	addr := freeAddr(t)

@@ -17,7 +17,7 @@ import (
 // client, using a token from the real ECR client.
 func TestCraneThroughRegistryFront(t *testing.T) {
 	srv, clock, c := start(t)
-	front, _ := startFront(t, srv)
+	front, _ := startFront(t, srv, testRegistry)
 	ref := strings.TrimPrefix(front, "http://") + "/team/app:v1"
 	_, pass := decodeToken(t, strings.TrimPrefix(ecrBasic(t, c), "Basic "))
 	good := crane.WithAuth(&authn.Basic{Username: "AWS", Password: pass})

@@ -7,9 +7,11 @@
 // query protocol (form body with Action=…).
 //
 // Read server.go first (New, Start, Env), then handler.go (the request
-// pipeline: parse, identify, fault, authenticate, answer, record), ecr.go and
-// sts.go for the answers, faults.go for the fault switches, calls.go for the
-// call records, tokens.go for the registry tokens and registry.go for the
+// pipeline: parse, identify, fault, authenticate, answer, record),
+// identity.go and sigv4.go for who signed a call and whether the signature
+// holds, keys.go for the keys it knows the secret of, ecr.go and sts.go for
+// the answers, faults.go for the fault switches, calls.go for the call
+// records, tokens.go for the registry tokens and registry.go for the
 // registry front.
 //
 // Supported actions:
@@ -20,10 +22,27 @@
 //	sts:AssumeRoleWithWebIdentity     query/XML, unsigned, token must look like a JWT
 //	sts:GetCallerIdentity             query/XML
 //
-// Signatures are parsed, not verified: any access key is accepted, and the
-// credential scope gives the call's access key id and region. Keys issued by
-// AssumeRole are remembered, so later calls signed with them are attributed
-// to the role (Call.RoleArn) and must carry the matching session token.
+// Signatures are verified, as AWS verifies them: the server recomputes the
+// SigV4 signature of every signed call with the SDK's own signer, from the
+// Authorization header's credential scope and signed headers and from
+// X-Amz-Date, and with the secret of its access key: a long-term key that a
+// test registered (WithKey, AddKey) or a temporary key that AssumeRole*
+// issued (which must also carry its session token). The scope must name the
+// service called and a valid region; the region it names is the call's
+// region. Refusals, in each protocol's own words:
+//
+//	refusal                     ECR / ECR Public (JSON)                  STS (XML)
+//	unsigned                    400 MissingAuthenticationTokenException  403 MissingAuthenticationToken
+//	header lacks a part         400 IncompleteSignatureException         400 IncompleteSignature
+//	unknown key, wrong session  400 UnrecognizedClientException          403 InvalidClientTokenId
+//	wrong secret, bad scope     400 InvalidSignatureException            403 SignatureDoesNotMatch
+//
+// An unknown access key id is refused rather than let through unverified,
+// so that a test which forgets to register the key it configures fails
+// instead of silently proving nothing about the secret. The signing time
+// is not compared with the server's clock (tests move that clock).
+// AssumeRoleWithWebIdentity is unsigned, as on AWS. Calls signed with an
+// issued key are attributed to the role (Call.RoleArn).
 //
 // Faults (Server.Inject) and the wire answers they produce:
 //
@@ -41,7 +60,9 @@
 // AccessDenied without touching the others.
 //
 // NewRegistryFront puts an ECR-like Basic-auth gate in front of a real
-// registry: it lets through only tokens this server issued and that have not
+// registry. The front stands for one registry (Registry: an account and a
+// region, or ECR Public) and lets through only tokens this server issued
+// for it, to a principal of its account in its region, and that have not
 // expired by the server's clock (WithNow).
 //
 // Secrets (secret keys, session tokens, registry passwords, web identity

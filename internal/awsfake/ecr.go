@@ -35,7 +35,7 @@ func (s *Server) ecrToken(req *request) (any, *apiError) {
 			return nil, &apiError{http.StatusBadRequest, "InvalidParameterException",
 				"Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member must satisfy regular expression pattern: [0-9]{12}'"}
 		}
-		tok, exp := s.issueToken(req.call.Principal, region(&req.call))
+		tok, exp := s.issueToken(req.call.Service, req.call.Principal, region(&req.call))
 		data = append(data, ecrAuthData{tok, epochSeconds(exp), s.proxyEndpoint(id, region(&req.call))})
 	}
 	return map[string]any{"authorizationData": data}, nil
@@ -43,7 +43,7 @@ func (s *Server) ecrToken(req *request) (any, *apiError) {
 
 // ecrPublicToken answers ECR Public GetAuthorizationToken.
 func (s *Server) ecrPublicToken(req *request) (any, *apiError) {
-	tok, exp := s.issueToken(req.call.Principal, region(&req.call))
+	tok, exp := s.issueToken(req.call.Service, req.call.Principal, region(&req.call))
 	return map[string]any{"authorizationData": ecrPublicAuthData{tok, epochSeconds(exp)}}, nil
 }
 

@@ -14,9 +14,11 @@ const maxBody = 1 << 20
 type request struct {
 	proto        protocol
 	call         Call
-	sessionToken string     // X-Amz-Security-Token, checked for temporary keys
-	form         url.Values // STS parameters
-	err          *apiError  // set when the request is malformed
+	sessionToken string        // X-Amz-Security-Token, checked for temporary keys
+	signed       signedRequest // what the SigV4 signature covers
+	key          *signingKey   // the signer's key, nil when unknown (set by identify)
+	form         url.Values    // STS parameters
+	err          *apiError     // set when the request is malformed
 }
 
 // actionFunc answers a well-formed, authorised request.
@@ -61,8 +63,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parse(r *http.Request) *request {
 	req := &request{sessionToken: r.Header.Get("X-Amz-Security-Token")}
 	req.call.Time = s.opts.now()
-	req.call.AccessKeyID, req.call.Region = parseCredentialScope(r.Header.Get("Authorization"))
+	auth := parseSigV4(r.Header.Get("Authorization"))
+	req.call.AccessKeyID, req.call.Region = auth.akid, auth.region
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	req.signed = signedRequest{r: r, body: body, auth: auth}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		req.proto = protoJSON
 		if err == nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Static test credentials; the fake accepts any.
+// Static test credentials, registered with the fake by start.
 const (
 	testKeyID  = "AKIAAWSFAKETEST00001"
 	testSecret = "awsfake-test-secret-key-not-a-real-one"
@@ -107,11 +107,12 @@ func newClients(srv *Server, cfg aws.Config) clients {
 	}
 }
 
-// start runs a fake on a fake clock and returns SDK clients using static keys.
+// start runs a fake on a fake clock that knows the static test key, and
+// returns SDK clients signing with it.
 func start(t *testing.T, opts ...Option) (*Server, *fakeClock, clients) {
 	t.Helper()
 	clock := newClock()
-	srv := Start(t, append([]Option{WithNow(clock.Now)}, opts...)...)
+	srv := Start(t, append([]Option{WithNow(clock.Now), WithKey(testKeyID, testSecret)}, opts...)...)
 	return srv, clock, newClients(srv, sdkConfig(t, staticCreds()))
 }
 

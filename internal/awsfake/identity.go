@@ -15,36 +15,28 @@ type session struct {
 	expires       time.Time
 }
 
-// parseCredentialScope reads the access key id and region from a SigV4
-// header: "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, …".
-// The signature itself is not checked.
-func parseCredentialScope(authorization string) (akid, region string) {
-	_, rest, ok := strings.Cut(authorization, "Credential=")
-	if !ok {
-		return "", ""
-	}
-	scope, _, _ := strings.Cut(rest, ",")
-	parts := strings.Split(strings.TrimSpace(scope), "/")
-	if len(parts) != 5 {
-		return "", ""
-	}
-	return parts[0], parts[2]
-}
-
-// identify fills in who signed the call: an issued session or an IAM user.
+// identify fills in who signed the call: an issued session or a registered
+// long-term key. A call signed with a key the server does not know has no
+// principal.
 func (s *Server) identify(req *request) {
 	c := &req.call
 	if c.AccessKeyID == "" {
 		return
 	}
-	if ses, ok := s.session(c.AccessKeyID); ok {
-		c.Principal = ses.principal
-		if !strings.HasPrefix(c.Action, "AssumeRole") {
-			c.RoleArn = ses.roleArn
-		}
-		return
+	key, ok := s.lookupKey(c.AccessKeyID)
+	if ok {
+		req.key = &key
 	}
-	c.Principal = "arn:aws:iam::" + s.opts.account + ":user/awsfake"
+	switch {
+	case !ok:
+	case key.temporary:
+		c.Principal = key.session.principal
+		if !strings.HasPrefix(c.Action, "AssumeRole") {
+			c.RoleArn = key.session.roleArn
+		}
+	default:
+		c.Principal = "arn:aws:iam::" + s.opts.account + ":user/awsfake"
+	}
 }
 
 // session returns the issued temporary key akid, if any.
@@ -55,23 +47,39 @@ func (s *Server) session(akid string) (session, bool) {
 	return ses, ok
 }
 
-// authenticate refuses unsigned calls (but AssumeRoleWithWebIdentity), wrong
-// or expired session tokens, and denied keys and roles.
+// authenticate refuses, in AWS's words: unsigned calls (but
+// AssumeRoleWithWebIdentity), incomplete or mis-scoped signatures, unknown
+// keys, temporary keys without their session token, signatures that do not
+// verify with the key's secret, expired temporary keys (WithKeyExpiry), and
+// denied keys and roles.
 func (s *Server) authenticate(req *request) *apiError {
 	c := &req.call
-	if c.AccessKeyID == "" && c.Action != "AssumeRoleWithWebIdentity" {
-		return missingAuth(req.proto)
-	}
-	if ses, ok := s.session(c.AccessKeyID); ok {
-		if req.sessionToken != ses.token {
-			return invalidKey(req.proto)
+	if c.AccessKeyID == "" {
+		if c.Action != "AssumeRoleWithWebIdentity" {
+			return missingAuth(req.proto)
 		}
-		if s.opts.expireKeys && !s.opts.now().Before(ses.expires) {
-			return expiredToken()
-		}
+		return s.checkDenied(req)
 	}
-	if s.denied(c) {
-		return accessDenied(req.proto, c)
+	if aerr := checkScope(req.proto, req.signed, req.call.Service); aerr != nil {
+		return aerr
+	}
+	key := req.key
+	if key == nil || (key.temporary && req.sessionToken != key.session.token) {
+		return invalidKey(req.proto)
+	}
+	if !verifySignature(req.signed, key.secret) {
+		return badSignature(req.proto, signatureMismatch)
+	}
+	if key.temporary && s.opts.expireKeys && !s.opts.now().Before(key.session.expires) {
+		return expiredToken()
+	}
+	return s.checkDenied(req)
+}
+
+// checkDenied refuses a call whose key or role is on a deny list.
+func (s *Server) checkDenied(req *request) *apiError {
+	if s.denied(&req.call) {
+		return accessDenied(req.proto, &req.call)
 	}
 	return nil
 }
@@ -84,7 +92,8 @@ func missingAuth(p protocol) *apiError {
 	return &apiError{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
 }
 
-// invalidKey is AWS's answer to a temporary key with the wrong session token.
+// invalidKey is AWS's answer to an access key id it does not know, and to a
+// temporary key with the wrong session token.
 func invalidKey(p protocol) *apiError {
 	if p == protoJSON {
 		return &apiError{http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid."}

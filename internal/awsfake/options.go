@@ -26,6 +26,7 @@ type options struct {
 	proxyEndpoint string
 	log           *slog.Logger
 	expireKeys    bool
+	keys          map[string]string // long-term secret keys by access key id (WithKey)
 }
 
 // defaults holds every default in one place.
@@ -34,6 +35,7 @@ func defaults() options {
 		now:           time.Now,
 		tokenLifetime: DefaultTokenLifetime,
 		account:       DefaultAccount,
+		keys:          map[string]string{},
 		log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }

@@ -3,6 +3,7 @@ package awsfake
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,12 +30,13 @@ type Server struct {
 
 // state is everything guarded by Server.mu.
 type state struct {
-	calls       []Call
-	faults      []*faultRule
-	tokens      map[string]token   // by registry password
-	keys        map[string]session // temporary keys by access key id
-	deniedRoles map[string]bool
-	deniedKeys  map[string]bool
+	calls        []Call
+	faults       []*faultRule
+	tokens       map[string]token   // by registry password
+	keys         map[string]session // temporary keys by access key id
+	longTermKeys map[string]string  // secret keys by access key id
+	deniedRoles  map[string]bool
+	deniedKeys   map[string]bool
 }
 
 // New starts a server on a loopback port. Close it when done.
@@ -49,10 +51,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{opts: o, dir: dir, closing: make(chan struct{})}
 	s.state = state{
-		tokens:      map[string]token{},
-		keys:        map[string]session{},
-		deniedRoles: map[string]bool{},
-		deniedKeys:  map[string]bool{},
+		tokens:       map[string]token{},
+		keys:         map[string]session{},
+		longTermKeys: maps.Clone(o.keys),
+		deniedRoles:  map[string]bool{},
+		deniedKeys:   map[string]bool{},
 	}
 	s.hs = httptest.NewServer(s)
 	s.URL = s.hs.URL

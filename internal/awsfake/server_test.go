@@ -18,7 +18,7 @@ import (
 
 func TestEnvRoutesTheSDK(t *testing.T) {
 	isolate(t)
-	srv := Start(t)
+	srv := Start(t, WithKey(testKeyID, testSecret))
 	srv.Setenv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
@@ -162,18 +162,23 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func TestParseCredentialScope(t *testing.T) {
-	tests := []struct{ header, akid, region string }{
-		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/eu-west-1/ecr/aws4_request, SignedHeaders=host, Signature=ab", "AKID", "eu-west-1"},
-		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/us-east-1/sts/aws4_request,SignedHeaders=host", "AKID", "us-east-1"},
-		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/ecr/aws4_request, Signature=ab", "", ""},
-		{"Basic QVdTOnBhc3M=", "", ""},
-		{"", "", ""},
+func TestParseSigV4(t *testing.T) {
+	tests := []struct {
+		header string
+		want   sigV4
+	}{
+		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/eu-west-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
+			sigV4{sigV4Algorithm, "AKID", "20300102", "eu-west-1", "ecr", "aws4_request", "host;x-amz-date", "ab"}},
+		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/us-east-1/sts/aws4_request,SignedHeaders=host",
+			sigV4{sigV4Algorithm, "AKID", "20300102", "us-east-1", "sts", "aws4_request", "host", ""}},
+		{"AWS4-HMAC-SHA256 Credential=AKID/20300102/ecr/aws4_request, Signature=ab",
+			sigV4{algorithm: sigV4Algorithm, signature: "ab"}},
+		{"Basic QVdTOnBhc3M=", sigV4{algorithm: "Basic"}},
+		{"", sigV4{}},
 	}
 	for _, tt := range tests {
-		akid, region := parseCredentialScope(tt.header)
-		if akid != tt.akid || region != tt.region {
-			t.Errorf("parseCredentialScope(%q) = %q, %q; want %q, %q", tt.header, akid, region, tt.akid, tt.region)
+		if got := parseSigV4(tt.header); got != tt.want {
+			t.Errorf("parseSigV4(%q) = %+v; want %+v", tt.header, got, tt.want)
 		}
 	}
 }
@@ -181,7 +186,7 @@ func TestParseCredentialScope(t *testing.T) {
 func TestValidToken(t *testing.T) {
 	clock := newClock()
 	srv := Start(t, WithNow(clock.Now), WithTokenLifetime(time.Minute))
-	tok, _ := srv.issueToken("arn:aws:iam::123456789012:user/x", "eu-west-1")
+	tok, _ := srv.issueToken("ecr", "arn:aws:iam::123456789012:user/x", "eu-west-1")
 	user, pass := decodeToken(t, tok)
 	if !srv.ValidToken(user, pass) || !srv.ValidAuthorization("Basic "+tok) {
 		t.Fatal("fresh token rejected")

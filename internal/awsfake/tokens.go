@@ -10,11 +10,13 @@ import (
 // RegistryUser is the user name of every ECR registry token.
 const RegistryUser = "AWS"
 
-// token is an issued registry password.
+// token is an issued registry password, bound to whom and where it was
+// issued for.
 type token struct {
 	expires   time.Time
-	principal string
-	region    string
+	service   string // "ecr" or "ecr-public"
+	principal string // the caller's ARN
+	region    string // the call's signing region
 }
 
 // tokenStatus is what a registry learns from checking a password.
@@ -26,19 +28,21 @@ const (
 	tokenValid
 )
 
-// issueToken makes a fresh registry password for principal in region and
-// returns the authorizationToken (base64 "AWS:password") and its expiry.
-func (s *Server) issueToken(principal, region string) (string, time.Time) {
+// issueToken makes a fresh registry password of service for principal in
+// region and returns the authorizationToken (base64 "AWS:password") and
+// its expiry.
+func (s *Server) issueToken(service, principal, region string) (string, time.Time) {
 	pass := randomString(96)
 	expires := s.opts.now().Add(s.opts.tokenLifetime)
 	s.mu.Lock()
-	s.state.tokens[pass] = token{expires: expires, principal: principal, region: region}
+	s.state.tokens[pass] = token{expires: expires, service: service, principal: principal, region: region}
 	s.mu.Unlock()
 	return base64.StdEncoding.EncodeToString([]byte(RegistryUser + ":" + pass)), expires
 }
 
-// checkToken tells whether user and pass are an issued, unexpired token.
-func (s *Server) checkToken(user, pass string) tokenStatus {
+// checkToken tells whether user and pass are an issued, unexpired token
+// that accept takes. A token accept refuses is unknown, expired or not.
+func (s *Server) checkToken(user, pass string, accept func(token) bool) tokenStatus {
 	if user != RegistryUser {
 		return tokenUnknown
 	}
@@ -46,7 +50,7 @@ func (s *Server) checkToken(user, pass string) tokenStatus {
 	tok, ok := s.state.tokens[pass]
 	s.mu.Unlock()
 	switch {
-	case !ok:
+	case !ok || !accept(tok):
 		return tokenUnknown
 	case !s.opts.now().Before(tok.expires):
 		return tokenExpired
@@ -54,20 +58,24 @@ func (s *Server) checkToken(user, pass string) tokenStatus {
 	return tokenValid
 }
 
+// anyRegistry accepts every token.
+func anyRegistry(token) bool { return true }
+
 // ValidToken reports whether user and pass are a registry token this server
-// issued and that has not expired by its clock.
+// issued and that has not expired by its clock, whoever it was issued to
+// and wherever: a registry front also checks that (Registry).
 func (s *Server) ValidToken(user, pass string) bool {
-	return s.checkToken(user, pass) == tokenValid
+	return s.checkToken(user, pass, anyRegistry) == tokenValid
 }
 
 // ValidAuthorization reports whether an Authorization header value
-// ("Basic base64(AWS:password)") carries a valid token.
+// ("Basic base64(AWS:password)") carries a token ValidToken accepts.
 func (s *Server) ValidAuthorization(header string) bool {
-	return s.checkAuthorization(header) == tokenValid
+	return s.checkAuthorization(header, anyRegistry) == tokenValid
 }
 
 // checkAuthorization decodes a Basic Authorization header and checks it.
-func (s *Server) checkAuthorization(header string) tokenStatus {
+func (s *Server) checkAuthorization(header string, accept func(token) bool) tokenStatus {
 	scheme, encoded, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return tokenUnknown
@@ -77,7 +85,7 @@ func (s *Server) checkAuthorization(header string) tokenStatus {
 		return tokenUnknown
 	}
 	user, pass, _ := strings.Cut(string(raw), ":")
-	return s.checkToken(user, pass)
+	return s.checkToken(user, pass, accept)
 }
 
 // randomString returns n random bytes in base64 without padding or ':'.

@@ -1,6 +1,8 @@
 package awsfake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -8,12 +10,20 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-const rawAuth = "AWS4-HMAC-SHA256 Credential=AKIARAWWIRETEST00001/20300102/us-west-2/%s/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+// rawRegion is the region raw requests are signed for.
+const rawRegion = "us-west-2"
 
-// post sends a raw request to the fake, as the SDK would.
-func post(t *testing.T, srv *Server, headers map[string]string, body string) (*http.Response, []byte) {
+// post signs a raw request for service with the static test key, as the SDK
+// would, lets each tamper change it after signing, and sends it to the fake.
+// An empty service sends it unsigned.
+func post(t *testing.T, srv *Server, service string, headers map[string]string, body string,
+	tamper ...func(*http.Request)) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(body))
 	if err != nil {
@@ -21,6 +31,17 @@ func post(t *testing.T, srv *Server, headers map[string]string, body string) (*h
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
+	}
+	if service != "" {
+		sum := sha256.Sum256([]byte(body))
+		creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}
+		if err := v4.NewSigner().SignHTTP(testCtx(t), creds, req, hex.EncodeToString(sum[:]),
+			service, rawRegion, time.Now()); err != nil {
+			t.Fatalf("sign: %v", err)
+		}
+	}
+	for _, fn := range tamper {
+		fn(req)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -34,17 +55,25 @@ func post(t *testing.T, srv *Server, headers map[string]string, body string) (*h
 	return resp, b
 }
 
+// ecrHeaders are the headers of an awsJson1_1 call to target.
 func ecrHeaders(target string) map[string]string {
 	return map[string]string{
-		"X-Amz-Target":  target,
-		"Content-Type":  "application/x-amz-json-1.1",
-		"Authorization": strings.Replace(rawAuth, "%s", "ecr", 1),
+		"X-Amz-Target": target,
+		"Content-Type": "application/x-amz-json-1.1",
 	}
+}
+
+// jsonService is the signing name of an awsJson1_1 target.
+func jsonService(target string) string {
+	if strings.HasPrefix(target, ecrPublicTargetPrefix) {
+		return "ecr-public"
+	}
+	return "ecr"
 }
 
 func TestWireECRAnswer(t *testing.T) {
 	srv, _, _ := start(t)
-	resp, body := post(t, srv, ecrHeaders(ecrTargetPrefix+".GetAuthorizationToken"), "{}")
+	resp, body := post(t, srv, "ecr", ecrHeaders(ecrTargetPrefix+".GetAuthorizationToken"), "{}")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -61,7 +90,7 @@ func TestWireECRAnswer(t *testing.T) {
 	if d["proxyEndpoint"] != "https://123456789012.dkr.ecr.us-west-2.amazonaws.com" {
 		t.Errorf("proxyEndpoint = %v", d["proxyEndpoint"])
 	}
-	if got := srv.Calls()[0]; got.AccessKeyID != "AKIARAWWIRETEST00001" || got.Region != "us-west-2" {
+	if got := srv.Calls()[0]; got.AccessKeyID != testKeyID || got.Region != rawRegion {
 		t.Errorf("credential scope parsed as %q %q", got.AccessKeyID, got.Region)
 	}
 }
@@ -85,7 +114,7 @@ func TestWireJSONErrors(t *testing.T) {
 			if tt.fault != NoFault {
 				srv.Inject(tt.fault, AnyAction, Forever)
 			}
-			resp, body := post(t, srv, ecrHeaders(tt.target), tt.body)
+			resp, body := post(t, srv, jsonService(tt.target), ecrHeaders(tt.target), tt.body)
 			var e struct {
 				Type    string `json:"__type"`
 				Message string `json:"message"`
@@ -104,18 +133,16 @@ func TestWireJSONErrors(t *testing.T) {
 	}
 }
 
+// stsHeaders are the headers of a query-protocol call.
 func stsHeaders() map[string]string {
-	return map[string]string{
-		"Content-Type":  "application/x-www-form-urlencoded",
-		"Authorization": strings.Replace(rawAuth, "%s", "sts", 1),
-	}
+	return map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 }
 
 func TestWireSTSAssumeRole(t *testing.T) {
 	srv, _, _ := start(t)
 	form := url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"},
 		"RoleArn": {testRole}, "RoleSessionName": {"raw"}, "ExternalId": {"x"}, "DurationSeconds": {"900"}}
-	resp, body := post(t, srv, stsHeaders(), form.Encode())
+	resp, body := post(t, srv, "sts", stsHeaders(), form.Encode())
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -163,7 +190,7 @@ func TestWireSTSErrors(t *testing.T) {
 			if tt.fault != NoFault {
 				srv.Inject(tt.fault, AnyAction, Forever)
 			}
-			resp, body := post(t, srv, stsHeaders(), tt.form.Encode())
+			resp, body := post(t, srv, "sts", stsHeaders(), tt.form.Encode())
 			var e struct {
 				XMLName xml.Name
 				Error   struct{ Type, Code, Message string }

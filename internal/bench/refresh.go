@@ -35,6 +35,10 @@ func (f Fleet) Pairs() int { return min(f.Registries, f.Identities*len(f.Regions
 // accessKeyID is identity i's access key id.
 func accessKeyID(i int) string { return fmt.Sprintf("AKIABENCH%011d", i) }
 
+// benchSecretKey is the secret key of every benchmark identity; awsfake
+// is told of it, as it verifies every signature.
+const benchSecretKey = "bench-secret-key"
+
 // Config renders the fleet as an ocicred config. Registry i is account
 // 100000000000+i in region i/Identities mod len(Regions), signed by
 // identity i mod Identities: the first Pairs registries cover every pair.
@@ -45,8 +49,8 @@ func (f Fleet) Config() string {
 	for i := range f.Registries {
 		region := f.Regions[(i/f.Identities)%len(f.Regions)]
 		fmt.Fprintf(&b, "  - name: reg-%04d\n    type: ecr\n    endpoint: %d.dkr.ecr.%s.amazonaws.com\n"+
-			"    credentials: {type: secret, accessKeyId: %s, secretAccessKey: bench-secret-key}\n",
-			i, 100000000000+i, region, accessKeyID(i%f.Identities))
+			"    credentials: {type: secret, accessKeyId: %s, secretAccessKey: %s}\n",
+			i, 100000000000+i, region, accessKeyID(i%f.Identities), benchSecretKey)
 	}
 	return b.String()
 }

@@ -19,6 +19,9 @@ import (
 // the stage's config. Nothing listens there; only its token matters.
 const Server = "127.0.0.1:5999"
 
+// stageKeyID is the access key id of the stage's registry.
+const stageKeyID = "AKIAIOSFODNN7EXAMPLE"
+
 // Stage is a real `ocicred daemon` serving one protected ECR registry whose
 // token comes from awsfake (12 h tokens, as on ECR), in a private folder.
 type Stage struct {
@@ -38,7 +41,7 @@ func StartStage(ctx context.Context, bin Binaries) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	fake, err := awsfake.New()
+	fake, err := awsfake.New(awsfake.WithKey(stageKeyID, benchSecretKey))
 	if err != nil {
 		_ = os.RemoveAll(root)
 		return nil, err
@@ -50,8 +53,8 @@ func StartStage(ctx context.Context, bin Binaries) (*Stage, error) {
     type: ecr
     endpoint: http://%s
     region: us-west-2
-    credentials: {type: secret, accessKeyId: AKIAIOSFODNN7EXAMPLE, secretAccessKeyEnv: OCICRED_BENCH_SK}
-`, Server)
+    credentials: {type: secret, accessKeyId: %s, secretAccessKeyEnv: OCICRED_BENCH_SK}
+`, Server, stageKeyID)
 	if err := os.WriteFile(s.Config, []byte(cfg), 0o600); err != nil {
 		s.Close()
 		return nil, err
@@ -73,7 +76,7 @@ func (s *Stage) Env() []string {
 		"OCICRED_CONFIG=" + s.Config,
 		"OCICRED_SOCKET=" + s.Socket,
 		"OCICRED_CACHE_DIR=" + filepath.Join(s.Root, "cache"),
-		"OCICRED_BENCH_SK=bench-secret-key",
+		"OCICRED_BENCH_SK=" + benchSecretKey,
 	}, s.Fake.Env()...)
 }
 

@@ -35,7 +35,11 @@ func MeasureStartup(ctx context.Context, bin Binaries, fleet Fleet) (StartupResu
 	if err := os.WriteFile(cfg, []byte(fleet.Config()), 0o600); err != nil {
 		return StartupResult{}, err
 	}
-	fake, err := awsfake.New()
+	keys := make([]awsfake.Option, fleet.Identities)
+	for i := range keys {
+		keys[i] = awsfake.WithKey(accessKeyID(i), benchSecretKey)
+	}
+	fake, err := awsfake.New(keys...)
 	if err != nil {
 		return StartupResult{}, err
 	}

@@ -67,13 +67,15 @@ func TestCheck(t *testing.T) {
 	basic := httptest.NewServer(basicGate("alice", "pw-alice", registry.New()))
 	defer basic.Close()
 	bearer := bearerRegistry(t, "bob", "pw-bob")
-	fake := awsfake.Start(t)
+	fake := awsfake.Start(t, awsfake.WithKey("AKIAIOSFODNN7EXAMPLE", "secret-key-for-check"))
 	fake.Setenv(t)
 	t.Setenv("OCICRED_CACHE_DIR", t.TempDir())
 	t.Setenv("OCICRED_TEST_SK", "secret-key-for-check")
 	upstream := httptest.NewServer(registry.New())
 	defer upstream.Close()
-	front := httptest.NewServer(awsfake.NewRegistryFront(fake, mustURL(t, upstream.URL)))
+	// ecr-ok's token: the long-term key's account, in the config's region.
+	reg := awsfake.Registry{Account: awsfake.DefaultAccount, Region: "us-west-2"}
+	front := httptest.NewServer(awsfake.NewRegistryFront(fake, reg, mustURL(t, upstream.URL)))
 	defer front.Close()
 
 	dir := t.TempDir()

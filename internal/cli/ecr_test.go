@@ -39,8 +39,9 @@ const (
 `
 )
 
-// ecrFake starts the AWS stand-in and points the SDK at it alone: every
-// AWS_* variable of whoever runs the test is unset first.
+// ecrFake starts the AWS stand-in, knowing the secret of the config's keys,
+// and points the SDK at it alone: every AWS_* variable of whoever runs the
+// test is unset first.
 func ecrFake(t *testing.T) *awsfake.Server {
 	t.Helper()
 	for _, kv := range os.Environ() {
@@ -52,7 +53,7 @@ func ecrFake(t *testing.T) *awsfake.Server {
 			}
 		}
 	}
-	srv := awsfake.Start(t)
+	srv := awsfake.Start(t, awsfake.WithKey(ecrTestKeyID, ecrTestSecret), awsfake.WithKey(ecrDeniedKeyID, ecrTestSecret))
 	srv.Setenv(t)
 	return srv
 }
@@ -171,4 +172,59 @@ func TestGetECRWithoutDaemon(t *testing.T) {
 			t.Errorf("%d AWS calls for an unprotected registry", n)
 		}
 	})
+}
+
+// TestGetECRWrongSecret: `ocicred get --no-daemon` for registries whose
+// access key id is known to AWS but whose secret key, from
+// secretAccessKeyFile or secretAccessKeyEnv, is not its secret: AWS refuses
+// the signature, and the one line the user sees names the registry and
+// AWS's reason, never a secret key. Nothing is cached.
+func TestGetECRWrongSecret(t *testing.T) {
+	const (
+		wrongFileSecret = "ocicred-cli-wrong-secret-in-file"
+		wrongEnvSecret  = "ocicred-cli-wrong-secret-in-env"
+	)
+	srv := ecrFake(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	t.Setenv("OCICRED_CACHE_DIR", cache)
+	t.Setenv("OCICRED_CLI_WRONG_SK", wrongEnvSecret)
+	dir := t.TempDir()
+	skFile := filepath.Join(dir, "sk")
+	writeFile(t, skFile, wrongFileSecret+"\n", 0o600)
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, `registries:
+  - name: wrong-file
+    type: ecr
+    endpoint: `+ecrProdHost+`
+    credentials: {type: secret, accessKeyId: `+ecrTestKeyID+`, secretAccessKeyFile: `+skFile+`}
+  - name: wrong-env
+    type: ecr
+    endpoint: `+ecrRoleHost+`
+    credentials: {type: secret, accessKeyId: `+ecrTestKeyID+`, secretAccessKeyEnv: OCICRED_CLI_WRONG_SK}
+`, 0o600)
+	for _, tt := range []struct{ name, host string }{{"wrong-file", ecrProdHost}, {"wrong-env", ecrRoleHost}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.Reset()
+			stdout, stderr, code := ocicred(t, "get", "--no-daemon", "--config", cfg, tt.host)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (stdout not shown: it may hold a token)", code)
+			}
+			want := "registry " + tt.name + ": ECR GetAuthorizationToken: InvalidSignatureException: "
+			if !strings.HasPrefix(stdout, want) || strings.Count(stdout, "\n") != 1 {
+				t.Errorf("stdout %q, want one line starting %q", stdout, want)
+			}
+			for _, secret := range []string{wrongFileSecret, wrongEnvSecret, ecrTestSecret} {
+				if strings.Contains(stdout+stderr, secret) {
+					t.Errorf("get printed a secret key (%d bytes)", len(secret))
+				}
+			}
+			calls := srv.Calls()
+			if len(calls) != 1 || calls[0].AccessKeyID != ecrTestKeyID || calls[0].ErrorCode != "InvalidSignatureException" {
+				t.Errorf("AWS calls %+v, want one by %s refused for its signature", calls, ecrTestKeyID)
+			}
+		})
+	}
+	if files, _ := filepath.Glob(filepath.Join(cache, "ecr-*")); len(files) != 0 {
+		t.Errorf("a refusal was cached: %v", files)
+	}
 }

@@ -92,13 +92,14 @@ func TestContainerdECRRefresh(t *testing.T) {
 	t.Parallel()
 	RequireLong(t)
 	bin := BuildBinaries(t)
-	ecr := StartECR(t, awsfake.WithTokenLifetime(containerdTokenLife))
+	ecr := StartECR(t, prodRegistry, awsfake.WithTokenLifetime(containerdTokenLife))
 	env := NewEnv(t, bin)
 	secretKey := Secret("aws-secret-key")
 	env.Secrets = append(env.Secrets, secretKey)
+	ecr.Fake.AddKey("AKIAIOSFODNN7EXAMPLE", secretKey)
 	env.Extra = append(ecr.Fake.Env(), "OCICRED_CTD_SECRET_KEY="+secretKey)
 	hostsDir := filepath.Join(env.Root, "certs.d")
-	WriteECRConfig(t, env.Config, ECRRegistry{Name: "prod", Endpoint: "http://" + ecr.Host, Region: "us-west-2",
+	WriteECRConfig(t, env.Config, ECRRegistry{Name: "prod", Endpoint: "http://" + ecr.Host, Region: ecr.Registry.Region,
 		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretKeyEnv: "OCICRED_CTD_SECRET_KEY"})
 	SetContainerdHostsDir(t, env.Config, hostsDir)
 	v1 := ecr.Host + "/" + repo + ":v1"

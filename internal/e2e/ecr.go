@@ -19,10 +19,13 @@ import (
 // ECR is a stand-in for an Amazon ECR registry on 127.0.0.1. awsfake answers
 // GetAuthorizationToken; its registry front, served here by an httptest
 // server, lets through only "Basic AWS:<token>" for tokens that fake issued
-// and that have not expired, to an upstream distribution registry with no
-// auth of its own.
+// for Registry (its account's principals, in its region) and that have not
+// expired, to an upstream distribution registry with no auth of its own.
 type ECR struct {
 	Fake *awsfake.Server
+	// Registry is the registry the front stands for: a config entry for
+	// Host must name its Region, and credentials of its Account.
+	Registry awsfake.Registry
 	// Upstream is the open registry behind the front: the test pushes there
 	// directly, and it can stand for an unprotected ECR registry.
 	Upstream *localreg.Registry
@@ -31,8 +34,8 @@ type ECR struct {
 }
 
 // StartECR starts the fake (opts are awsfake's), the upstream registry and
-// the front; all stop when the test ends.
-func StartECR(t testing.TB, opts ...awsfake.Option) *ECR {
+// the front for reg; all stop when the test ends.
+func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 	t.Helper()
 	fake := awsfake.Start(t, opts...)
 	up, err := localreg.StartDistribution(t.Context(), localreg.Distribution{
@@ -53,9 +56,9 @@ func StartECR(t testing.TB, opts ...awsfake.Option) *ECR {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := httptest.NewServer(awsfake.NewRegistryFront(fake, upURL))
+	front := httptest.NewServer(awsfake.NewRegistryFront(fake, reg, upURL))
 	t.Cleanup(front.Close)
-	e := &ECR{Fake: fake, Upstream: up, Host: strings.TrimPrefix(front.URL, "http://")}
+	e := &ECR{Fake: fake, Registry: reg, Upstream: up, Host: strings.TrimPrefix(front.URL, "http://")}
 	t.Logf("ECR stand-in: AWS API %s, registry front %s, upstream (no auth) %s", fake.URL, e.Host, up.Host)
 	return e
 }

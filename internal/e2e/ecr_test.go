@@ -24,6 +24,11 @@ const (
 	secretKeyEnv    = "OCICRED_TEST_SK"
 )
 
+// prodRegistry is the registry the ECR front stands for in the tests whose
+// "prod" signs with a long-term key (an IAM user of the fake's default
+// account): a token from another account or region does not open it.
+var prodRegistry = awsfake.Registry{Account: awsfake.DefaultAccount, Region: "us-west-2"}
+
 // ecrScenario is an ECR stand-in holding the test image, and a sandbox whose
 // ocicred config has the protected registry "prod" (the front, secret-key
 // credentials from the environment) and the unprotected registry "open"
@@ -43,7 +48,7 @@ func newECRScenario(t *testing.T, opts ...awsfake.Option) *ecrScenario {
 	t.Helper()
 	RequireLong(t)
 	bin := BuildBinaries(t)
-	ecr := StartECR(t, opts...)
+	ecr := StartECR(t, prodRegistry, opts...)
 	env := NewEnv(t, bin)
 	s := &ecrScenario{
 		Env: env, ecr: ecr, secretKey: Secret("aws-secret-key"),
@@ -52,10 +57,11 @@ func newECRScenario(t *testing.T, opts ...awsfake.Option) *ecrScenario {
 		cacheDir: filepath.Join(env.Root, "token-cache"),
 	}
 	env.Secrets = append(env.Secrets, s.secretKey)
+	ecr.Fake.AddKey(testAccessKeyID, s.secretKey)
 	env.Extra = append(ecr.Fake.Env(), secretKeyEnv+"="+s.secretKey, "OCICRED_CACHE_DIR="+s.cacheDir)
 	s.digest = ecr.PushImage(t, repo, tag)
 	WriteECRConfig(t, env.Config,
-		ECRRegistry{Name: "prod", Endpoint: "http://" + ecr.Host, Region: "us-west-2",
+		ECRRegistry{Name: "prod", Endpoint: "http://" + ecr.Host, Region: ecr.Registry.Region,
 			AccessKeyID: testAccessKeyID, SecretKeyEnv: secretKeyEnv},
 		ECRRegistry{Name: "open", Endpoint: "http://" + ecr.Upstream.Host, Region: "us-west-2", Unprotected: true},
 	)

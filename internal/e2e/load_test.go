@@ -191,6 +191,8 @@ func TestLoad(t *testing.T) {
 	env := NewEnv(t, BuildBinaries(t))
 	secretKey := Secret("aws-secret-key")
 	env.Secrets = append(env.Secrets, secretKey)
+	fake.AddKey(loadKeyA, secretKey)
+	fake.AddKey(loadKeyC, secretKey)
 	env.Extra = append(fake.Env(), loadSecretEnv+"="+secretKey)
 	l := &loadRun{env: env, fake: fake, counts: map[string]int{}, outcomes: map[string]int{},
 		tokens: map[string]string{}, perTgt: map[string]map[int]int{}}

@@ -43,6 +43,7 @@ func newRelScenario(t *testing.T, opts ...awsfake.Option) *relScenario {
 	s := &relScenario{Env: env, fake: fake, password: Secret("basic")}
 	secretKey := Secret("aws-secret-key")
 	env.Secrets = append(env.Secrets, secretKey, s.password)
+	fake.AddKey(relKeyID, secretKey)
 	env.Extra = append(fake.Env(), relSecretEnv+"="+secretKey)
 	writeFile(t, env.Config, "registries:\n"+
 		"  - {name: local, type: basic, endpoint: "+relBasicHost+", username: alice, password: "+s.password+"}\n"+

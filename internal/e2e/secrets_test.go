@@ -93,6 +93,9 @@ func TestNoSecretAnywhere(t *testing.T) {
 	s.addSecret("the AWS secret key from the environment", "", sk2)
 	s.addSecret("the AWS secret key from a file", "", sk3)
 	const deniedKey = "AKIAOCICREDDENIED001"
+	fake.AddKey("AKIAOCICREDSECRETS01", sk1)
+	fake.AddKey("AKIAOCICREDSECRETS02", sk2)
+	fake.AddKey(deniedKey, sk3)
 	fake.DenyAccessKey(deniedKey)
 
 	pwPath := filepath.Join(env.Root, "secrets", "pw")

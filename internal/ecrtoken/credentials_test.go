@@ -1,6 +1,7 @@
 package ecrtoken
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,11 +11,10 @@ import (
 	"github.com/ocicred/ocicred/internal/awsfake"
 )
 
-const profileKeyID = "AKIAOCICREDPROFILE01"
-
 // writeProfile points the SDK at shared config files holding profile dev,
-// whose region differs from the registry's (the registry's must win).
-func writeProfile(t *testing.T) {
+// whose region differs from the registry's (the registry's must win), and
+// whose key is profileKeyID with secret devSecret.
+func writeProfile(t *testing.T, devSecret string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")
@@ -23,7 +23,7 @@ func writeProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := "[default]\naws_access_key_id = AKIAOCICREDWRONGPROF\naws_secret_access_key = wrong\n" +
-		"[dev]\naws_access_key_id = " + profileKeyID + "\naws_secret_access_key = profile-secret-must-not-leak\n"
+		"[dev]\naws_access_key_id = " + profileKeyID + "\naws_secret_access_key = " + devSecret + "\n"
 	if err := os.WriteFile(cred, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestCredentialTypes(t *testing.T) {
 			// profile is the point of the field.
 			name:   "default chain with a profile",
 			creds:  `{type: default, profile: dev}`,
-			setup:  func(t *testing.T) { setEnvKeys(t); writeProfile(t) },
+			setup:  func(t *testing.T) { setEnvKeys(t); writeProfile(t, profileSecret) },
 			ecrKey: profileKeyID,
 		},
 	}
@@ -281,5 +281,66 @@ func TestExpiredTokenDropsSession(t *testing.T) {
 	}
 	if n := srv.CallCount(awsfake.STSAssumeRole); n != 2 {
 		t.Errorf("%d AssumeRole calls, want 2 (the second after ExpiredTokenException)", n)
+	}
+}
+
+// TestWrongSecretRefused: wherever the secret key comes from, a wrong one
+// with the right access key id gets no token: AWS refuses the signature
+// (ECR InvalidSignatureException, STS SignatureDoesNotMatch, named with
+// the operation), and the error holds no secret key.
+func TestWrongSecretRefused(t *testing.T) {
+	const wrong = "ocicred-wrong-secret-key-must-not-leak"
+	const (
+		ecrRefusal = "ECR GetAuthorizationToken: InvalidSignatureException: "
+		stsRefusal = "STS AssumeRole: SignatureDoesNotMatch: "
+	)
+	tests := []struct {
+		name  string
+		creds string // {{file}} is a file holding the wrong secret
+		setup func(t *testing.T)
+		want  string
+	}{
+		{"secretAccessKey", `{type: secret, accessKeyId: ` + testKeyID + `, secretAccessKey: ` + wrong + `}`, nil, ecrRefusal},
+		{"secretAccessKeyFile", `{type: secret, accessKeyId: ` + testKeyID + `, secretAccessKeyFile: {{file}}}`, nil, ecrRefusal},
+		{"secretAccessKeyEnv", `{type: secret, accessKeyId: ` + testKeyID + `, secretAccessKeyEnv: OCICRED_TEST_SK}`,
+			func(t *testing.T) { t.Setenv("OCICRED_TEST_SK", wrong) }, ecrRefusal},
+		{"sts base keys from secretAccessKeyFile",
+			`{type: sts, roleArn: "` + testRoleA + `", accessKeyId: ` + testKeyID + `, secretAccessKeyFile: {{file}}}`, nil, stsRefusal},
+		{"default chain, AWS_SECRET_ACCESS_KEY", `{type: default}`, func(t *testing.T) {
+			t.Setenv("AWS_ACCESS_KEY_ID", envKeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", wrong)
+		}, ecrRefusal},
+		{"default chain, profile", `{type: default, profile: dev}`, func(t *testing.T) { writeProfile(t, wrong) }, ecrRefusal},
+		{"sts base keys from the default chain", `{type: sts, roleArn: "` + testRoleA + `"}`, func(t *testing.T) {
+			t.Setenv("AWS_ACCESS_KEY_ID", envKeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", wrong)
+		}, stsRefusal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startFake(t)
+			if tt.setup != nil {
+				tt.setup(t)
+			}
+			file := filepath.Join(t.TempDir(), "sk")
+			if err := os.WriteFile(file, []byte(wrong+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			creds := strings.ReplaceAll(tt.creds, "{{file}}", file)
+			reg := registry(t, "registries:\n  - name: r\n    type: ecr\n    endpoint: "+testHost+"\n    credentials: "+creds+"\n")
+			_, err := NewFetcher().Fetch(testCtx(t), reg)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("Fetch: %v, want an AWS refusal %q", err, tt.want)
+			}
+			for _, secret := range []string{wrong, testSecret, envSecret, profileSecret} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error holds a secret key (%d bytes)", len(secret))
+				}
+			}
+			if n := srv.CallCount(awsfake.ECRGetAuthorizationToken); tt.want == stsRefusal && n != 0 {
+				t.Errorf("%d ECR calls after AssumeRole was refused", n)
+			}
+		})
 	}
 }

@@ -14,15 +14,18 @@ import (
 	"github.com/ocicred/ocicred/internal/awsfake"
 )
 
-// Test credentials; the fake accepts any key.
+// Test credentials, registered with the fake by startFake: it verifies
+// every signature with them and refuses any other key.
 const (
-	testKeyID  = "AKIAOCICREDTEST00001"
-	testSecret = "ocicred-test-secret-key-must-not-leak-1"
-	envKeyID   = "AKIAOCICREDENV000001"
-	envSecret  = "ocicred-env-secret-key-must-not-leak-2"
-	testRoleA  = "arn:aws:iam::210987654321:role/ecr-pull-a"
-	testRoleB  = "arn:aws:iam::111122223333:role/team/ecr-pull-b"
-	testHost   = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+	testKeyID     = "AKIAOCICREDTEST00001"
+	testSecret    = "ocicred-test-secret-key-must-not-leak-1"
+	envKeyID      = "AKIAOCICREDENV000001"
+	envSecret     = "ocicred-env-secret-key-must-not-leak-2"
+	profileKeyID  = "AKIAOCICREDPROFILE01"
+	profileSecret = "profile-secret-must-not-leak"
+	testRoleA     = "arn:aws:iam::210987654321:role/ecr-pull-a"
+	testRoleB     = "arn:aws:iam::111122223333:role/team/ecr-pull-b"
+	testHost      = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 )
 
 // clearAWSEnv unsets every AWS_* variable for the rest of t, so that the
@@ -51,11 +54,14 @@ func clearAWSEnv(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 }
 
-// startFake starts the AWS stand-in and points the SDK at it, and only at it.
+// startFake starts the AWS stand-in, knowing the secrets of the test keys,
+// and points the SDK at it, and only at it.
 func startFake(t *testing.T, opts ...awsfake.Option) *awsfake.Server {
 	t.Helper()
 	clearAWSEnv(t)
-	srv := awsfake.Start(t, opts...)
+	keys := []awsfake.Option{awsfake.WithKey(testKeyID, testSecret),
+		awsfake.WithKey(envKeyID, envSecret), awsfake.WithKey(profileKeyID, profileSecret)}
+	srv := awsfake.Start(t, append(keys, opts...)...)
 	srv.Setenv(t)
 	return srv
 }
