@@ -181,8 +181,8 @@ func TestSystemdPackagedService(t *testing.T) {
 	repo := requireSystemdSuite(t)
 	p := buildPackages(t, repo)
 	lower := rootfs(t, repo)
-	fake := awsfake.Start(t)
 	sec := newSecrets()
+	fake := awsfake.Start(t, awsfake.WithKey(sec.accessKeyID, sec.secretKey)) // it checks the signature made with the secret
 	b := boot(t, repo, lower, map[string]string{p.dir: "/debs"})
 	start := time.Now()
 

@@ -329,7 +329,7 @@ func TestWrongSecretRefused(t *testing.T) {
 			creds := strings.ReplaceAll(tt.creds, "{{file}}", file)
 			reg := registry(t, "registries:\n  - name: r\n    type: ecr\n    endpoint: "+testHost+"\n    credentials: "+creds+"\n")
 			_, err := NewFetcher().Fetch(testCtx(t), reg)
-			var apiErr *APIError
+			var apiErr *Failure
 			if !errors.As(err, &apiErr) || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("Fetch: %v, want an AWS refusal %q", err, tt.want)
 			}

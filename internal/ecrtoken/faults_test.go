@@ -198,7 +198,7 @@ func TestFaultsReported(t *testing.T) {
 			}
 			var ae *Failure
 			if !errors.As(err, &ae) || ae.Code != tt.code {
-				t.Errorf("error %v (%T) is not an *APIError with code %s", err, err, tt.code)
+				t.Errorf("error %v (%T) is not a *Failure with code %s", err, err, tt.code)
 			}
 			if !strings.HasPrefix(err.Error(), tt.msg) {
 				t.Errorf("error:\n  %v\nwant it to start with\n  %s", err, tt.msg)
