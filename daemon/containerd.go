@@ -220,10 +220,10 @@ func (c *containerdSink) prune(dir string, keep map[string]bool) {
 // hostsPath is where containerd looks for host's hosts.toml.
 func hostsPath(dir, host string) string { return filepath.Join(dir, host, "hosts.toml") }
 
-// hostsFile is containerd's hosts.toml, the part the daemon writes.
-type hostsFile struct {
-	Server string               `toml:"server"`
-	Host   map[string]hostEntry `toml:"host"`
+// hostsServer is the top of containerd's hosts.toml; the [host] table
+// follows it (renderHostsFile).
+type hostsServer struct {
+	Server string `toml:"server"`
 }
 
 type hostEntry struct {
@@ -234,8 +234,13 @@ type hostEntry struct {
 }
 
 // renderHostsFile is reg's hosts.toml with userPass as its Basic
-// credentials. The [host."<scheme>://<host>"] table is what containerd 1.6
-// needs to use the file at all, and to speak plain HTTP when it says http.
+// credentials. A host entry keyed "<scheme>://<host>" under [host] is what
+// containerd 1.6 needs to use the file at all, and to speak plain HTTP when
+// it says http. The entry is an inline table under a plain [host] header:
+// containerd 1.6's TOML parser (go-toml v1) rejects a table header
+// [host."http://[::1]:5000"] whatever the quoting ("table key cannot
+// contain ']'"), which would send an IPv6 registry's pulls without
+// credentials, while it reads the same key inside [host].
 func renderHostsFile(reg *config.Registry, userPass string) ([]byte, error) {
 	server := reg.ServerURL()
 	if reg.Host == "docker.io" {
@@ -250,8 +255,11 @@ func renderHostsFile(reg *config.Registry, userPass string) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteString(hostsMarker)
-	enc := toml.NewEncoder(&b).SetIndentTables(true)
-	if err := enc.Encode(hostsFile{Server: server, Host: map[string]hostEntry{server: entry}}); err != nil {
+	if err := toml.NewEncoder(&b).Encode(hostsServer{Server: server}); err != nil {
+		return nil, fmt.Errorf("encode hosts.toml for %s: %w", reg.Host, err)
+	}
+	b.WriteString("\n[host]\n")
+	if err := toml.NewEncoder(&b).SetTablesInline(true).Encode(map[string]hostEntry{server: entry}); err != nil {
 		return nil, fmt.Errorf("encode hosts.toml for %s: %w", reg.Host, err)
 	}
 	return b.Bytes(), nil

@@ -400,7 +400,9 @@ func TestRenderDockerHub(t *testing.T) {
 	}
 }
 
-// The file as containerd sees it, byte for byte.
+// The file as containerd sees it, byte for byte: the host entry is an
+// inline table under [host], which containerd 1.6 reads for IPv6 literals
+// too (internal/e2e TestIPv6LiteralEndpoint pulls through it).
 func TestRenderHostsFile(t *testing.T) {
 	cfg := parse(t, "registries:\n  - {name: corp, type: basic, endpoint: corp.example:8443, username: robot, password: pw, "+
 		"tls: {ca: /etc/ocicred/corp-ca.pem, insecureSkipVerify: true}}\n")
@@ -412,13 +414,7 @@ func TestRenderHostsFile(t *testing.T) {
 server = 'https://corp.example:8443'
 
 [host]
-  [host.'https://corp.example:8443']
-    capabilities = ['pull', 'resolve']
-    ca = '/etc/ocicred/corp-ca.pem'
-    skip_verify = true
-
-    [host.'https://corp.example:8443'.header]
-      Authorization = ['Basic cm9ib3Q6cHc=']
+'https://corp.example:8443' = {capabilities = ['pull', 'resolve'], ca = '/etc/ocicred/corp-ca.pem', skip_verify = true, header = {Authorization = ['Basic cm9ib3Q6cHc=']}}
 `
 	if string(got) != want {
 		t.Errorf("hosts.toml:\n%s\nwant:\n%s", got, want)

@@ -22,7 +22,20 @@ type Registry struct {
 // is shown if the test failed.
 func StartRegistry(t testing.TB) *Registry {
 	t.Helper()
+	return startRegistry(t, false)
+}
+
+// StartRegistryIPv6 is StartRegistry listening on [::1]: its Host is an
+// IPv6 literal, "[::1]:PORT".
+func StartRegistryIPv6(t testing.TB) *Registry {
+	t.Helper()
+	return startRegistry(t, true)
+}
+
+func startRegistry(t testing.TB, ipv6 bool) *Registry {
+	t.Helper()
 	d := localreg.Distribution{
+		IPv6:        ipv6,
 		Dir:         t.TempDir(),
 		User:        "alice",
 		Password:    Secret("pw"),

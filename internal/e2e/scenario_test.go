@@ -26,9 +26,15 @@ type scenario struct {
 
 func newScenario(t *testing.T) *scenario {
 	t.Helper()
+	return newScenarioWith(t, StartRegistry)
+}
+
+// newScenarioWith is newScenario with the registry that start starts.
+func newScenarioWith(t *testing.T, start func(testing.TB) *Registry) *scenario {
+	t.Helper()
 	RequireLong(t)
 	bin := BuildBinaries(t)
-	reg := StartRegistry(t)
+	reg := start(t)
 	env := NewEnv(t, bin)
 	env.Secrets = append(env.Secrets, reg.Password)
 	s := &scenario{Env: env, reg: reg, ref: reg.Host + "/" + repo + ":" + tag}

@@ -19,6 +19,8 @@ type Distribution struct {
 	Dir string
 	// User and Password are the only credentials the registry accepts.
 	User, Password string
+	// IPv6 makes the registry listen on [::1] instead of 127.0.0.1.
+	IPv6 bool
 	// NoAuth runs the registry without authentication (User and Password
 	// are ignored): anyone may push and pull. It is the upstream that an
 	// auth gate, such as awsfake's registry front, sits in front of.
@@ -30,7 +32,8 @@ type Distribution struct {
 	StartTimeout time.Duration
 }
 
-// StartDistribution runs the distribution registry on a free 127.0.0.1 port
+// StartDistribution runs the distribution registry on a free 127.0.0.1 (or
+// [::1]) port
 // with htpasswd (bcrypt) authentication, and returns once /v2/ answers 401
 // (200 with NoAuth).
 func StartDistribution(ctx context.Context, d Distribution) (*Registry, error) {
@@ -88,7 +91,7 @@ func (d Distribution) writeHtpasswd(ctx context.Context) (string, error) {
 var errAddrInUse = errors.New("address already in use")
 
 func (d Distribution) start(ctx context.Context, htpasswd string) (*Registry, error) {
-	addr, err := freeAddr()
+	addr, err := freeAddr(d.IPv6)
 	if err != nil {
 		return nil, err
 	}

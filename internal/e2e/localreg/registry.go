@@ -40,8 +40,12 @@ func (r *Registry) Tag(repo, tag string) (name.Tag, error) {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func freeAddr(ipv6 bool) (string, error) {
+	host := "127.0.0.1:0"
+	if ipv6 {
+		host = "[::1]:0"
+	}
+	ln, err := net.Listen("tcp", host)
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
