@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,5 +179,39 @@ func TestUnknownSubcommandsExit2(t *testing.T) {
 	}
 	if _, _, code := ocicred(t, "setup", "--help"); code != 0 {
 		t.Errorf("setup --help: exit %d", code)
+	}
+}
+
+// When the config names its own socket and the last edit was refused,
+// `ocicred status` (no --socket) still finds the daemon through the
+// config's socket: line and shows the config error, instead of saying the
+// daemon is not reachable at the default socket.
+func TestStatusFindsTheDaemonThroughARefusedConfig(t *testing.T) {
+	t.Setenv("OCICRED_SOCKET", "")
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "own.sock")
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, "socket: "+sock+"\nregistries: []\n", 0o600)
+	ready := make(chan struct{})
+	var once sync.Once
+	d := daemon.New(daemon.Options{ConfigPath: cfg, Socket: sock, Logger: slog.New(slog.DiscardHandler), Notify: func(s string) {
+		if s == "READY=1" {
+			once.Do(func() { close(ready) })
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "socket: "+sock+"\nregistries: []\nbogusField: 1\n", 0o600) // unknown field: refused
+	d.Reload("test")
+	stdout, stderr, code := ocicred(t, "status", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "config error: ") || strings.Contains(stdout, "config error: none") {
+		t.Errorf("status with a refused config naming its socket: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/helper"
@@ -171,13 +172,35 @@ func (g *globals) logger() (*slog.Logger, error) {
 }
 
 // socketPath is --socket, else the socket of the config file, else the
-// default.
+// default. A config that does not validate (an edit the daemon refused)
+// still names the socket the daemon listens on, so its socket: line is
+// read leniently then.
 func (g *globals) socketPath() string {
 	if g.socket != "" {
 		return g.socket
 	}
-	if cfg, err := config.Read(g.configPath); err == nil && cfg.Socket != "" {
-		return cfg.Socket
+	if cfg, err := config.Read(g.configPath); err == nil {
+		if cfg.Socket != "" {
+			return cfg.Socket
+		}
+		return config.DefaultSocket
+	}
+	if s := lenientSocket(g.configPath); s != "" {
+		return s
 	}
 	return config.DefaultSocket
+}
+
+// lenientSocket is the top-level socket: value of the file at path,
+// whatever else the file holds, or "" when it cannot be read.
+func lenientSocket(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) > 4<<20 { // config's own size cap
+		return ""
+	}
+	var doc struct {
+		Socket string `yaml:"socket"`
+	}
+	_ = yaml.Unmarshal(data, &doc) // a partial decode still fills Socket
+	return doc.Socket
 }

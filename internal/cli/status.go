@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
@@ -22,7 +23,11 @@ func newStatusCmd(g *globals) *cobra.Command {
 			sock := g.socketPath()
 			st, err := localapi.NewClient(sock).Status(cmd.Context())
 			if err != nil {
-				return exitWith(ExitFailure, fmt.Errorf("%w (socket %s); is the daemon running? try: ocicred service status", err, sock))
+				err = fmt.Errorf("%w (socket %s); is the daemon running? try: ocicred service status", err, sock)
+				if _, cerr := config.Read(g.configPath); cerr != nil {
+					err = fmt.Errorf("%w; %s does not validate either: %v", err, g.configPath, cerr)
+				}
+				return exitWith(ExitFailure, err)
 			}
 			if asJSON {
 				enc := json.NewEncoder(g.stdout)
