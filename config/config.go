@@ -132,14 +132,28 @@ func (r *Registry) User() string {
 // Parse decodes and validates a configuration file. name is used in error
 // messages only: Parse reads no file and no environment. Secrets given by
 // file or environment variable are not read; see ResolveSecrets.
+//
+// A file whose aliases expand it to more than MaxValues values is refused
+// before it is decoded.
 func Parse(data []byte, name string) (*Config, error) {
+	c, _, err := parse(data, name, MaxValues)
+	return c, err
+}
+
+// parse is Parse with its bound on values as an argument; it also returns
+// how many values the decoder visited, which never exceeds the bound.
+func parse(data []byte, name string, maxValues int) (*Config, int, error) {
 	r := &reporter{file: name}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		p, msg := syntaxError(err)
 		r.add(p, "", "not valid YAML or JSON: %s", msg)
-		return nil, r.err()
+		return nil, 0, r.err()
+	}
+	if err := checkExpansion(&root, maxValues); err != nil {
+		r.add(err.at, "", "%s", err.msg)
+		return nil, 0, r.err()
 	}
 	c := &Config{File: name, Digest: digest(data)}
 	d := &decoder{r: r, pos: map[string]pos{}}
@@ -149,9 +163,9 @@ func Parse(data []byte, name string) (*Config, error) {
 	validate(c, d.pos, r)
 	c.pos = d.pos
 	if err := r.err(); err != nil {
-		return nil, err
+		return nil, d.visits, err
 	}
-	return c, nil
+	return c, d.visits, nil
 }
 
 var yamlLineRE = lazyRegexp(`^yaml: line (\d+): (.*)$`)

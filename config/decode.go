@@ -18,8 +18,9 @@ import (
 // reported at once, and it remembers where each field stands so that
 // validation errors can point at it.
 type decoder struct {
-	r   *reporter
-	pos map[string]pos // field path → position of its value
+	r      *reporter
+	pos    map[string]pos // field path → position of its value
+	visits int            // values decoded, aliases counted at each use
 }
 
 var (
@@ -28,6 +29,7 @@ var (
 )
 
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
+	d.visits++
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}

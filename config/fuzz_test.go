@@ -44,3 +44,29 @@ func FuzzHostKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAliases holds that aliases never make the decoder visit more
+// values than the bound Parse checks first, that an anchor used inside
+// itself is refused, and that nothing panics. The bound is small here so
+// that the fuzzer reaches it with short inputs.
+func FuzzParseAliases(f *testing.F) {
+	const bound = 2000
+	f.Add([]byte(aliasBomb(3, 3)))
+	f.Add([]byte(aliasBomb(50, 50)))
+	f.Add([]byte("registries: &r [{name: a, allow: *r}]\n"))
+	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"))
+	f.Add([]byte("registries:\n  - &a {name: x, tls: &t {ca: /c}}\n  - {name: y, tls: *t}\n  - *a\n"))
+	f.Add([]byte("{\"registries\": [{\"name\": \"a\", \"allow\": [\"u\"]}]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, visits, err := parse(data, "fuzz.yaml", bound)
+		if visits > bound {
+			t.Fatalf("decoder visited %d values, over the bound %d", visits, bound)
+		}
+		if err == nil && c == nil {
+			t.Fatal("no config and no error")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
