@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"io/fs"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -49,6 +50,9 @@ type Config struct {
 	File string `yaml:"-"`
 	// Digest identifies the file's bytes: equal digests, equal files.
 	Digest [32]byte `yaml:"-"`
+	// Mode is the mode of the file Read read (from the open file, so it is
+	// the file's whose bytes were parsed); zero after Parse alone.
+	Mode fs.FileMode `yaml:"-"`
 
 	pos map[string]pos // field path → place in the file
 }

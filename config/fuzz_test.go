@@ -1,8 +1,13 @@
 package config
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ocicred/ocicred/internal/localfile"
 )
 
 // FuzzParse holds that Parse never panics, and that whatever it accepts is
@@ -67,6 +72,42 @@ func FuzzParseAliases(f *testing.F) {
 		}
 		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml") {
 			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
+
+// FuzzSecretFile holds, for any bytes written to a passwordFile, that the
+// secret is the file's one line without its ending, or an error that quotes
+// none of it; and that reading goes through the real file reader.
+func FuzzSecretFile(f *testing.F) {
+	for _, s := range []string{"pw\n", "pw\r\n", "a\nb\n", "", "\n", "x\x00y", "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1::/:/sbin/nologin\n"} {
+		f.Add([]byte(s))
+	}
+	path := filepath.Join(f.TempDir(), "secret")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := ReadSecretFile(path)
+		if len(data) > maxSecretFile {
+			if !errors.Is(err, localfile.ErrTooLarge) {
+				t.Fatalf("ReadSecretFile of %d bytes = %v, want ErrTooLarge", len(data), err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("ReadSecretFile of a %d-byte regular file: %v", len(data), err)
+		}
+		s, err := secretFromFile(raw)
+		if err != nil {
+			if line := strings.TrimRight(string(data), "\r\n"); len(line) >= 4 && strings.Contains(err.Error(), line) {
+				t.Fatalf("the error quotes the file: %v", err)
+			}
+			return
+		}
+		got := s.Reveal()
+		if got == "" || strings.ContainsAny(got, "\r\n\x00") || got != strings.TrimRight(string(data), "\r\n") {
+			t.Fatalf("secret %q from file %q", got, data)
 		}
 	})
 }

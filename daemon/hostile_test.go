@@ -1,0 +1,77 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// reloadWithin reloads td and fails the test when the reload has not
+// returned after 10 s.
+func reloadWithin(t *testing.T, td *testDaemon) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { td.d.Reload("test"); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reload still blocked after 10s")
+	}
+}
+
+// A passwordFile replaced by a FIFO (an open that never returns) or by a
+// file of many lines (/etc/shadow by mistake) is a refused reload: the
+// daemon keeps serving the old password, says why in status, and a fixed
+// file is picked up by the next reload.
+func TestReloadRefusesSecretFilesThatAreNotOneLineFiles(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("first\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	td := startDaemon(t, "registries:\n  - {name: a, type: basic, endpoint: a.example, username: u, passwordFile: "+pwFile+"}\n")
+	ctx := context.Background()
+
+	const shadowLine = "daemon:*:19000:0:99999:7:::"
+	for _, tt := range []struct {
+		name, want string
+		make       func() error
+	}{
+		{"fifo", "is not a regular file: a FIFO", func() error { return unix.Mkfifo(pwFile, 0o600) }},
+		{"many lines", "holds more than one line", func() error {
+			return os.WriteFile(pwFile, []byte("root:$6$x$y:19000::::::\n"+shadowLine+"\n"), 0o600)
+		}},
+	} {
+		if err := os.Remove(pwFile); err != nil {
+			t.Fatal(err)
+		}
+		if err := tt.make(); err != nil {
+			t.Fatal(err)
+		}
+		reloadWithin(t, td)
+		if e := td.d.ConfigError(); !strings.Contains(e, "registries[0].passwordFile: "+pwFile+" "+tt.want) {
+			t.Errorf("%s: ConfigError = %q", tt.name, e)
+		}
+		if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "first" {
+			t.Errorf("%s: the old password is not served: %v", tt.name, err)
+		}
+	}
+	if strings.Contains(td.logs.String(), shadowLine) {
+		t.Error("the log quotes the secret file")
+	}
+
+	if err := os.Remove(pwFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pwFile, []byte("second\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadWithin(t, td)
+	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "second" || td.d.ConfigError() != "" {
+		t.Errorf("fixed file not picked up: %v, ConfigError %q", err, td.d.ConfigError())
+	}
+}
