@@ -112,7 +112,7 @@ func resolve(src Sources, inline secret.Secret, file, env, field string) (secret
 	case env != "":
 		s, ok := src.LookupEnv(env)
 		if !ok || s == "" {
-			return secret.Secret{}, field + "Env", fmt.Errorf("environment variable %s is not set or empty; set it in the daemon's environment", env)
+			return secret.Secret{}, field + "Env", errors.New("the environment variable it names is not set or is empty; set it in the daemon's environment")
 		}
 		return secret.New(s), "", nil
 	}

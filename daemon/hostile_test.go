@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,40 @@ func TestReloadRefusesSecretFilesThatAreNotOneLineFiles(t *testing.T) {
 	reloadWithin(t, td)
 	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "second" || td.d.ConfigError() != "" {
 		t.Errorf("fixed file not picked up: %v, ConfigError %q", err, td.d.ConfigError())
+	}
+}
+
+// A config edit that pastes secrets where they do not belong is refused,
+// and neither status (read by the whole socket group) nor the log quotes
+// them; the old config keeps serving.
+func TestRefusedConfigEchoesNoSecret(t *testing.T) {
+	const s = "wJalrXUtnFEMIK7MDENGbPxRfiCY"
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw-a"))
+	ctx := context.Background()
+	for _, reg := range []string{
+		`{name: b, type: basic, endpoint: "https://b.example/v2/?access_token=` + s + `", username: u, passwordEnv: PW}`,
+		`{name: b, type: basic, endpoint: "https://robot:` + s + `@b.example", username: u, passwordEnv: PW}`,
+		`{name: b, type: basic, endpoint: b.example, username: u, passwordEnv: ` + s + `}`,
+		`{name: b, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com, credentials: ` + s + `}`,
+	} {
+		writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a")+"  - "+reg+"\n")
+		reloadWithin(t, td)
+		st, err := td.client.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ConfigError == "" || len(st.Registries) != 1 {
+			t.Errorf("config with a secret in the wrong place was applied: %d registries", len(st.Registries))
+		}
+		body, _ := json.Marshal(st)
+		if strings.Contains(strings.ToLower(string(body)), strings.ToLower(s)) {
+			t.Errorf("status quotes the secret: %s", strings.ReplaceAll(string(body), s, "<SECRET>"))
+		}
+		if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a" {
+			t.Errorf("the old config stopped serving: %v", err)
+		}
+	}
+	if strings.Contains(strings.ToLower(td.logs.String()), strings.ToLower(s)) {
+		t.Error("the log quotes the secret")
 	}
 }
