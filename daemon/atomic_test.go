@@ -94,9 +94,9 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		atomicKillWriter(t, "cache", path, old, func() error {
-			tok, ok := cache.Get(name)
-			if !ok || tok.Password.Reveal() != "old-token" {
-				return fmt.Errorf("the cache no longer gives the old token (found %v)", ok)
+			tok, err := cache.Get(name)
+			if err != nil || tok.Password.Reveal() != "old-token" {
+				return fmt.Errorf("the cache no longer gives the old token: %v", err)
 			}
 			return nil
 		})

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 // reloadWithin reloads td and fails the test when the reload has not
@@ -109,5 +113,35 @@ func TestRefusedConfigEchoesNoSecret(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(td.logs.String()), strings.ToLower(s)) {
 		t.Error("the log quotes the secret")
+	}
+}
+
+// A state folder others may write to is not read: the token planted there
+// under the name the config gives away is not served, the daemon fetches
+// its own, and the log says why the cache was passed over.
+func TestStateCacheOpenToOthersIsNotRead(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	clock := newFakeClock()
+	aws := &fakeAWS{clock: clock, life: 12 * time.Hour, calls: map[string]int{}}
+	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
+	reg := cfg.Registries[0]
+	planted := filepath.Join(dir, tokencache.Name("a", string(ecrtoken.KeyOf(reg))))
+	if err := os.WriteFile(planted, []byte(`{"password":"planted-token","expiresAt":"2099-01-01T00:00:00Z"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	s := newTokenStore(aws.fetch, clock, slog.New(slog.NewTextHandler(&logs, nil)))
+	s.cache = tokencache.New(dir, clock.Now)
+	t.Cleanup(s.close)
+	s.sync(cfg)
+	got, err := s.Token(context.Background(), reg)
+	if err != nil || got.Password.Reveal() != "token-1" {
+		t.Errorf("Token = %v; want the token AWS issued, not the planted one", err)
+	}
+	if !strings.Contains(logs.String(), "state cache not used") || !strings.Contains(logs.String(), "is open to other users (mode 0777)") {
+		t.Errorf("log does not say why the cache was passed over:\n%s", logs.String())
 	}
 }

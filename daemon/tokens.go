@@ -184,8 +184,12 @@ func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
 		return creds.Token{}
 	}
 	for _, n := range names {
-		if tok, ok := s.cache.Get(tokencache.Name(n, string(key))); ok {
+		tok, err := s.cache.Get(tokencache.Name(n, string(key)))
+		switch {
+		case err == nil:
 			return tok
+		case !errors.Is(err, tokencache.ErrNoToken):
+			s.log.Warn("state cache not used; fetching a new token", "registry", n, "err", err)
 		}
 	}
 	return creds.Token{}

@@ -27,7 +27,8 @@ const FallbackTimeout = 30 * time.Second
 // with the caller's own rights.
 type execFallback struct {
 	configPath string
-	stderr     io.Writer // their reasons; io.Discard unless debugging
+	stderr     io.Writer // their stderr: everything when debugging, else only what needs fixing
+	quiet      bool      // ask them to leave out where the answer came from
 }
 
 func (f *execFallback) get(ctx context.Context, server string) (string, string, error) {
@@ -37,7 +38,7 @@ func (f *execFallback) get(ctx context.Context, server string) (string, string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, runErr := f.run(ctx, bin, "get", "--config", f.configPath, server)
+	out, runErr := f.run(ctx, bin, f.args("get", server)...)
 	return parseGetOutput(out, runErr)
 }
 
@@ -48,7 +49,7 @@ func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, err := f.run(ctx, bin, "list", "--config", f.configPath)
+	out, err := f.run(ctx, bin, f.args("list")...)
 	if err != nil {
 		return nil, fmt.Errorf("ocicred list: %s", firstLine(strings.TrimSpace(string(out))))
 	}
@@ -57,6 +58,15 @@ func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
 		return nil, errors.New("ocicred list printed something that is not a JSON object")
 	}
 	return m, nil
+}
+
+// args is the command line of `ocicred <command>`.
+func (f *execFallback) args(command string, positional ...string) []string {
+	args := []string{command, "--config", f.configPath}
+	if f.quiet {
+		args = append(args, "--quiet")
+	}
+	return append(args, positional...)
 }
 
 func (f *execFallback) run(ctx context.Context, bin string, args ...string) ([]byte, error) {

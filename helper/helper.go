@@ -28,6 +28,10 @@ type Options struct {
 	FallbackList func(ctx context.Context) (map[string]string, error)
 	// Debug, when set, receives a line about each answer (OCICRED_DEBUG=1).
 	Debug io.Writer
+	// Warn receives, even when Debug is not set, what the user must fix:
+	// the fallback's note that tokens cannot be cached (so every pull
+	// waits for AWS). main passes os.Stderr; nil discards.
+	Warn io.Writer
 }
 
 // Helper implements credentials.Helper.
@@ -40,10 +44,14 @@ var _ credentials.Helper = (*Helper)(nil)
 
 // New returns a helper.
 func New(opts Options) *Helper {
+	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
 	if opts.Debug == nil {
 		opts.Debug = io.Discard
+		fb.stderr, fb.quiet = opts.Warn, true
 	}
-	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
+	if fb.stderr == nil {
+		fb.stderr = io.Discard
+	}
 	if opts.Fallback == nil {
 		opts.Fallback = fb.get
 	}

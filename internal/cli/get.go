@@ -41,12 +41,14 @@ out from the config file with this user's rights.`,
 		},
 	}
 	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "answer from the config file without asking the daemon (the helper's fallback)")
+	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing, not where the answer came from (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("quiet")
 	return cmd
 }
 
 func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 	res, err := g.resolve(ctx, host, noDaemon)
-	if res.reason != "" {
+	if res.reason != "" && !g.quiet {
 		fmt.Fprintln(g.stderr, res.reason)
 	}
 	switch {

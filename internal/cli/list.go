@@ -16,7 +16,7 @@ import (
 // user may have, from the daemon on the config's socket or from the file.
 // No network call. Hidden: users run docker-credential-ocicred list.
 func newListCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "Print the managed endpoints and user names as the helper's list does",
 		Hidden:  true,
@@ -39,4 +39,7 @@ func newListCmd(g *globals) *cobra.Command {
 			return json.NewEncoder(g.stdout).Encode(out)
 		},
 	}
+	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("quiet")
+	return cmd
 }

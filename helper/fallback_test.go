@@ -1,0 +1,74 @@
+package helper
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeOcicred puts an `ocicred` on PATH that records its arguments, one a
+// line, says stderr on stderr, prints stdout and exits with code. It
+// returns the file the arguments go to.
+func fakeOcicred(t *testing.T, stdout, stderr string, code int) (argsFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	argsFile = filepath.Join(dir, "args")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile + "'\n" +
+		"printf '%s' '" + stderr + "' >&2\nprintf '%s' '" + stdout + "'\nexit " + string(rune('0'+code)) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "ocicred"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return argsFile
+}
+
+func readArgs(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// The fallback's note that tokens cannot be cached reaches the helper's
+// stderr even when not debugging, and only that: where the answer came
+// from stays hidden (--quiet) unless OCICRED_DEBUG is set.
+func TestFallbackPassesOnWhatNeedsFixing(t *testing.T) {
+	cfg, sock := setup(t, false)
+	const note = "ocicred: tokens are not cached, so every pull asks AWS: token cache: /c is open to other users (mode 0755); chmod 700 it\n"
+	args := fakeOcicred(t, `{"ServerURL":"r.example","Username":"AWS","Secret":"tok"}`, note, 0)
+
+	var warn bytes.Buffer
+	h := New(Options{ConfigPath: cfg, Socket: sock, Warn: &warn})
+	if out, err := run(h, "get", "r.example"); err != nil || !strings.Contains(out, `"Secret":"tok"`) {
+		t.Fatalf("get = %q, %v", out, err)
+	}
+	if warn.String() != note {
+		t.Errorf("stderr = %q, want the note", warn.String())
+	}
+	if got := readArgs(t, args); !contains(got, "--quiet") {
+		t.Errorf("ocicred ran with %q; want --quiet when not debugging", got)
+	}
+
+	var debug bytes.Buffer
+	warn.Reset()
+	h = New(Options{ConfigPath: cfg, Socket: sock, Warn: &warn, Debug: &debug})
+	if _, err := run(h, "get", "r.example"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readArgs(t, args); contains(got, "--quiet") || !strings.Contains(debug.String(), note) {
+		t.Errorf("debugging: ocicred ran with %q, debug output %q", got, debug.String())
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
