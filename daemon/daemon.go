@@ -44,6 +44,13 @@ type Options struct {
 	// SocketCheck is how often the daemon checks that its socket file is
 	// still there, and listens again when it was deleted.
 	SocketCheck time.Duration
+	// SocketMaxConns and MetricsMaxConns bound the connections the socket
+	// and the metrics port serve at once; IdleTimeout closes a keep-alive
+	// connection that sends nothing for that long. Defaults: the constants
+	// of the same names.
+	SocketMaxConns  int
+	MetricsMaxConns int
+	IdleTimeout     time.Duration
 	// StateDir keeps ECR tokens across restarts (files 0600 in a 0700
 	// folder); empty: tokens live in memory only. `ocicred daemon` passes
 	// OCICRED_CACHE_DIR, else /var/lib/ocicred (the unit's StateDirectory).
@@ -97,6 +104,15 @@ func New(opts Options) *Daemon {
 	if opts.SocketCheck == 0 {
 		opts.SocketCheck = 5 * time.Second
 	}
+	if opts.SocketMaxConns <= 0 {
+		opts.SocketMaxConns = SocketMaxConns
+	}
+	if opts.MetricsMaxConns <= 0 {
+		opts.MetricsMaxConns = MetricsMaxConns
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = IdleTimeout
+	}
 	d.opts = opts
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
 	if opts.StateDir != "" {
@@ -126,7 +142,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.tokens.close()
 	srv := &http.Server{
 		Handler:           d.routes(),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: HeaderTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       d.opts.IdleTimeout,
 		ConnContext:       withCaller,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
@@ -135,7 +153,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer signal.Stop(hup)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(socketListener(ln, d.opts.SocketMaxConns)); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve %s: %w", d.socket, err)
 		}
 		return nil
@@ -222,21 +240,4 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// withCaller stores the peer's identity in each connection's context; a
-// peer whose identity cannot be read is refused later (fail closed).
-func withCaller(ctx context.Context, c net.Conn) context.Context {
-	caller, err := access.FromConn(c)
-	if err != nil {
-		return context.WithValue(ctx, callerKey{}, callerResult{err: err})
-	}
-	return context.WithValue(ctx, callerKey{}, callerResult{caller: caller})
-}
-
-type callerKey struct{}
-
-type callerResult struct {
-	caller access.Caller
-	err    error
 }

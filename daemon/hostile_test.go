@@ -1,9 +1,14 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,5 +148,94 @@ func TestStateCacheOpenToOthersIsNotRead(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "state cache not used") || !strings.Contains(logs.String(), "is open to other users (mode 0777)") {
 		t.Errorf("log does not say why the cache was passed over:\n%s", logs.String())
+	}
+}
+
+// keepAlive opens a connection, asks path over HTTP/1.1 (keep-alive) and
+// reads the whole answer: a connection the server has accepted and that
+// now sits idle.
+func keepAlive(t *testing.T, network, addr, path string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := bufio.NewReader(c)
+	ask(t, c, r, path, 10*time.Second)
+	return c, r
+}
+
+// ask sends one request on c and reads its answer, failing the test if
+// none comes within wait.
+func ask(t *testing.T, c net.Conn, r *bufio.Reader, path string, wait time.Duration) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: ocicred\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := answered(c, r, wait); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+func answered(c net.Conn, r *bufio.Reader, wait time.Duration) error {
+	if err := c.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err
+}
+
+// An idle keep-alive connection is closed by the daemon, on the socket
+// and on the metrics port, instead of holding a file descriptor for good.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	addr := freeAddr(t)
+	td := startDaemon(t, "metrics: "+addr+"\nregistries:\n"+basicConfig("a", "a.example", "pw"), func(o *Options) {
+		o.IdleTimeout = 50 * time.Millisecond
+	})
+	for _, ep := range []struct{ network, addr, path string }{{"unix", td.socket, "/v1/list"}, {"tcp", addr, "/metrics"}} {
+		c, r := keepAlive(t, ep.network, ep.addr, ep.path)
+		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+			t.Errorf("%s %s: idle connection not closed by the daemon: %v", ep.network, ep.addr, err)
+		}
+	}
+}
+
+// Past the connection limit, a new connection waits until one closes:
+// idle connections can no longer use up the daemon's file descriptors.
+func TestConnectionLimit(t *testing.T) {
+	addr := freeAddr(t)
+	td := startDaemon(t, "metrics: "+addr+"\nregistries:\n"+basicConfig("a", "a.example", "pw"), func(o *Options) {
+		o.SocketMaxConns, o.MetricsMaxConns = 2, 2
+	})
+	for _, ep := range []struct{ network, addr, path string }{{"unix", td.socket, "/v1/list"}, {"tcp", addr, "/metrics"}} {
+		first, _ := keepAlive(t, ep.network, ep.addr, ep.path)
+		keepAlive(t, ep.network, ep.addr, ep.path)
+		extra, err := net.Dial(ep.network, ep.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer extra.Close()
+		r := bufio.NewReader(extra)
+		if _, err := io.WriteString(extra, "GET "+ep.path+" HTTP/1.1\r\nHost: ocicred\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		// A correct daemon never answers here; one without a limit answers
+		// in well under the wait.
+		if err := answered(extra, r, 500*time.Millisecond); err == nil {
+			t.Errorf("%s: a third connection was served while two were held open, with a limit of 2", ep.network)
+		}
+		first.Close()
+		if err := answered(extra, r, 10*time.Second); err != nil {
+			t.Errorf("%s: the waiting connection was not served once a slot freed: %v", ep.network, err)
+		}
 	}
 }
