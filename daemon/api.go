@@ -15,6 +15,8 @@ import (
 )
 
 // FirstTokenWait is how long a request waits for a registry's first token.
+// While it waits, the daemon sends an interim 102 Processing, so that a
+// client knows it is alive.
 const FirstTokenWait = 10 * time.Second
 
 func (d *Daemon) routes() http.Handler {
@@ -70,7 +72,12 @@ func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c acc
 		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
 		return localapi.CodeNotFound
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)
+	if reg.IsProtected() && st.tokens.firstPending(reg) {
+		// Alive, and waiting on AWS: clients with a short deadline for
+		// dead daemons (localapi.DaemonDeadline) wait for this answer.
+		w.WriteHeader(http.StatusProcessing)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.opts.FirstTokenWait)
 	defer cancel()
 	got, err := creds.Get(ctx, reg, st.tokens, d.opts.Clock.Now())
 	if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	// SocketCheck is how often the daemon checks that its socket file is
 	// still there, and listens again when it was deleted.
 	SocketCheck time.Duration
+	// FirstTokenWait is how long a request waits for a registry's first
+	// token; default FirstTokenWait.
+	FirstTokenWait time.Duration
 	// SocketMaxConns and MetricsMaxConns bound the connections the socket
 	// and the metrics port serve at once; IdleTimeout closes a keep-alive
 	// connection that sends nothing for that long. Defaults: the constants
@@ -104,6 +107,9 @@ func New(opts Options) *Daemon {
 	if opts.SocketCheck == 0 {
 		opts.SocketCheck = 5 * time.Second
 	}
+	if opts.FirstTokenWait <= 0 {
+		opts.FirstTokenWait = FirstTokenWait
+	}
 	if opts.SocketMaxConns <= 0 {
 		opts.SocketMaxConns = SocketMaxConns
 	}
@@ -143,7 +149,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           d.routes(),
 		ReadHeaderTimeout: HeaderTimeout,
-		WriteTimeout:      WriteTimeout,
+		WriteTimeout:      d.opts.FirstTokenWait + writeSlack,
 		IdleTimeout:       d.opts.IdleTimeout,
 		ConnContext:       withCaller,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),

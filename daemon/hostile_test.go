@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
@@ -237,5 +238,24 @@ func TestConnectionLimit(t *testing.T) {
 		if err := answered(extra, r, 10*time.Second); err != nil {
 			t.Errorf("%s: the waiting connection was not served once a slot freed: %v", ep.network, err)
 		}
+	}
+}
+
+// A daemon waiting on AWS for a registry's first token says at once that
+// it is alive (102 Processing), so a client whose deadline for dead
+// daemons is shorter than FirstTokenWait waits for the answer instead of
+// giving up on a working daemon.
+func TestWaitingDaemonSaysItIsAlive(t *testing.T) {
+	clock := newFakeClock()
+	aws := &fakeAWS{clock: clock, life: 12 * time.Hour, calls: map[string]int{}, gate: make(chan struct{})}
+	td := startDaemon(t, "registries:\n"+ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"), func(o *Options) {
+		o.Fetch, o.Clock = aws.fetch, clock
+		o.FirstTokenWait = 1500 * time.Millisecond // AWS never answers: the daemon gives up after this
+	})
+	c := localapi.NewClient(td.socket)
+	c.Deadline = 500 * time.Millisecond
+	_, err := c.Credentials(context.Background(), "123456789012.dkr.ecr.us-west-2.amazonaws.com")
+	if errors.Is(err, localapi.ErrUnreachable) || err == nil || !strings.Contains(err.Error(), "first token not there yet") {
+		t.Errorf("Credentials = %v; want the daemon's own answer after FirstTokenWait", err)
 	}
 }

@@ -26,8 +26,11 @@ const (
 	MetricsMaxConns = 16
 	IdleTimeout     = 30 * time.Second
 	HeaderTimeout   = 5 * time.Second
-	WriteTimeout    = FirstTokenWait + 10*time.Second
+	WriteTimeout    = FirstTokenWait + writeSlack
 )
+
+// writeSlack is the time to write an answer once it is known.
+const writeSlack = 10 * time.Second
 
 // socketListener is the API socket as the server sees it: each connection
 // carries its caller, read at accept, and at most max are open at once.

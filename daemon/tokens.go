@@ -299,6 +299,21 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
+// firstPending reports whether reg's identity still waits for its first
+// fetch to finish.
+func (s *tokenStore) firstPending(reg *config.Registry) bool {
+	e, ok := s.entry(reg)
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.first:
+		return false
+	default:
+		return true
+	}
+}
+
 // current is reg's token when there is one and it has not expired,
 // without waiting for a first fetch.
 func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {

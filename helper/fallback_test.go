@@ -2,10 +2,13 @@ package helper
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeOcicred puts an `ocicred` on PATH that records its arguments, one a
@@ -71,4 +74,43 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A daemon that accepts but never answers costs the helper DaemonTimeout,
+// not a failed pull: the answer is then worked out without it.
+func TestHelperAnswersWithoutASilentDaemon(t *testing.T) {
+	cfg, _ := setup(t, false)
+	sock := filepath.Join(t.TempDir(), "silent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(held)
+				return
+			}
+			held <- c // accepted, never answered
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for c := range held {
+			c.Close()
+		}
+	})
+	h := New(Options{ConfigPath: cfg, Socket: sock, DaemonTimeout: 50 * time.Millisecond,
+		Fallback: func(context.Context, string) (string, string, error) { return "alice", "from-fallback", nil },
+		FallbackList: func(context.Context) (map[string]string, error) {
+			return map[string]string{"127.0.0.1:5000": "alice"}, nil
+		}})
+	if out, err := run(h, "get", "127.0.0.1:5000"); err != nil || !strings.Contains(out, `"Secret":"from-fallback"`) {
+		t.Errorf("get = %q, %v; want the fallback's answer", out, err)
+	}
+	if out, err := run(h, "list", ""); err != nil || !strings.Contains(out, `"127.0.0.1:5000":"alice"`) {
+		t.Errorf("list = %q, %v; want the fallback's answer", out, err)
+	}
 }

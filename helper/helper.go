@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -28,6 +29,9 @@ type Options struct {
 	FallbackList func(ctx context.Context) (map[string]string, error)
 	// Debug, when set, receives a line about each answer (OCICRED_DEBUG=1).
 	Debug io.Writer
+	// DaemonTimeout bounds the wait for the daemon's answer; then the
+	// answer is worked out without it. Default localapi.DaemonDeadline.
+	DaemonTimeout time.Duration
 	// Warn receives, even when Debug is not set, what the user must fix:
 	// the fallback's note that tokens cannot be cached (so every pull
 	// waits for AWS). main passes os.Stderr; nil discards.
@@ -58,8 +62,12 @@ func New(opts Options) *Helper {
 	if opts.FallbackList == nil {
 		opts.FallbackList = fb.list
 	}
+	if opts.DaemonTimeout <= 0 {
+		opts.DaemonTimeout = localapi.DaemonDeadline
+	}
 	client := localapi.NewClient(opts.Socket)
 	client.Name = localapi.ClientHelper
+	client.Deadline = opts.DaemonTimeout
 	return &Helper{opts: opts, client: client}
 }
 

@@ -84,6 +84,7 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 	sock := g.socketPath()
 	client := localapi.NewClient(sock)
 	client.Name = g.clientName
+	client.Deadline = localapi.DaemonDeadline
 	got, err := client.Credentials(ctx, host)
 	switch {
 	case err == nil:

@@ -25,6 +25,7 @@ func newListCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client := localapi.NewClient(g.socketPath())
 			client.Name = g.clientName
+			client.Deadline = localapi.DaemonDeadline
 			out, err := client.List(cmd.Context())
 			if errors.Is(err, localapi.ErrUnreachable) {
 				cfg, rerr := config.Read(g.configPath)
