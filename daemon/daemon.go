@@ -58,6 +58,9 @@ type Options struct {
 	// folder); empty: tokens live in memory only. `ocicred daemon` passes
 	// OCICRED_CACHE_DIR, else /var/lib/ocicred (the unit's StateDirectory).
 	StateDir string
+
+	// listening, when set, runs as soon as the socket exists (tests).
+	listening func()
 }
 
 // ErrConfig marks a config that keeps the daemon from starting (exit 2).
@@ -135,6 +138,13 @@ func New(opts Options) *Daemon {
 // Run loads the config, listens, tells the service manager it is ready,
 // and serves until ctx is done. A bad config at start is ErrConfig.
 func (d *Daemon) Run(ctx context.Context) error {
+	// Catch SIGHUP before the socket exists: from then on the service
+	// manager may send it, and its default action would kill the daemon
+	// (which systemd counts as a clean exit). One that comes while
+	// starting is a reload once ready.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	// Watch first: an edit made once the config is read is never missed.
 	watcher, err := config.NewWatcher(d.opts.ConfigPath, d.opts.Debounce, d.log.With("component", "watch"))
 	if err != nil {
@@ -154,9 +164,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		ConnContext:       withCaller,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(socketListener(ln, d.opts.SocketMaxConns)); !errors.Is(err, http.ErrServerClosed) {
@@ -205,6 +212,9 @@ func (d *Daemon) start() (cfg *config.Config, api, metrics net.Listener, err err
 			metrics.Close()
 		}
 		return nil, nil, nil, err
+	}
+	if d.opts.listening != nil {
+		d.opts.listening()
 	}
 	d.tokens.sync(cfg) // first fetches start now; answers wait for them
 	d.containerd.apply(cfg, d.tokens)

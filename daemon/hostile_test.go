@@ -259,3 +259,26 @@ func TestWaitingDaemonSaysItIsAlive(t *testing.T) {
 		t.Errorf("Credentials = %v; want the daemon's own answer after FirstTokenWait", err)
 	}
 }
+
+// A SIGHUP that comes while the daemon starts, once the socket exists
+// (systemd may send it from then on), neither kills the daemon nor is
+// lost: it is a reload once ready.
+func TestSIGHUPWhileStarting(t *testing.T) {
+	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"), func(o *Options) {
+		o.Debounce = time.Hour // only SIGHUP can reload
+		o.listening = func() {
+			if err := syscallKill(os.Getpid()); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	eventually(t, "the SIGHUP that came while starting is a reload", func() error {
+		if !strings.Contains(td.logs.String(), "reason=SIGHUP") {
+			return errors.New("no reload for SIGHUP in the log")
+		}
+		return nil
+	})
+	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "pw" {
+		t.Errorf("after SIGHUP: %v", err)
+	}
+}
