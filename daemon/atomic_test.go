@@ -41,7 +41,7 @@ func TestAtomicWriterChild(t *testing.T) {
 	case "hosts":
 		line := "# padding: a big file takes long enough to write that the parent can kill the writer halfway\n"
 		data := []byte(hostsMarker + "server = \"https://new.example\"\n" + strings.Repeat(line, size/len(line)))
-		_, err = writeHostsFile(path, data)
+		_, err = writeHostsFile(filepath.Dir(filepath.Dir(path)), filepath.Base(filepath.Dir(path)), data)
 	case "cache":
 		tok := creds.Token{Password: secret.New(strings.Repeat("n", size)), ExpiresAt: time.Now().Add(time.Hour)}
 		err = tokencache.New(filepath.Dir(path), nil).Put(filepath.Base(path), tok)
@@ -70,7 +70,7 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := hostsPath(dir, reg.Host)
-		if _, err := writeHostsFile(path, old); err != nil {
+		if _, err := writeHostsFile(dir, reg.Host, old); err != nil {
 			t.Fatal(err)
 		}
 		atomicKillWriter(t, "hosts", path, old, func() error {

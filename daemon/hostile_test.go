@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -280,5 +281,149 @@ func TestSIGHUPWhileStarting(t *testing.T) {
 	})
 	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "pw" {
 		t.Errorf("after SIGHUP: %v", err)
+	}
+}
+
+// No link below hostsDir is followed: a host's folder or its hosts.toml
+// replaced by a link to somewhere else gets no file written through it
+// and is not removed through it; status says why.
+func TestContainerdFollowsNoLinks(t *testing.T) {
+	hostsDir := t.TempDir()
+	elsewhere := t.TempDir()
+	const host = "127.0.0.1:5000"
+	if err := os.Symlink(elsewhere, filepath.Join(hostsDir, host)); err != nil {
+		t.Fatal(err)
+	}
+	// hosts.toml itself a link, to a file that looks like one of ours.
+	if err := os.Mkdir(filepath.Join(hostsDir, "other.example"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(elsewhere, "target")
+	ours := hostsMarker + "server = \"https://x\"\n"
+	if err := os.WriteFile(target, []byte(ours), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, hostsPath(hostsDir, "other.example")); err != nil {
+		t.Fatal(err)
+	}
+	// A registry gone from the config whose folder is a link to a folder
+	// holding one of our files: prune must not remove it.
+	gone := t.TempDir()
+	if err := os.WriteFile(filepath.Join(gone, "hosts.toml"), []byte(ours), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(gone, filepath.Join(hostsDir, "gone.example")); err != nil {
+		t.Fatal(err)
+	}
+
+	td := startDaemon(t, containerdConfig(hostsDir, basicConfig("local", "http://"+host, "pw-local"),
+		basicConfig("other", "other.example", "pw-other")))
+	st, err := td.client.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.Registries[0]; !strings.Contains(r.LastError, "is a symbolic link; ocicred follows no links below containerd.hostsDir") {
+		t.Errorf("status of a registry whose folder is a link: %+v", r)
+	}
+	if r := st.Registries[1]; !strings.Contains(r.LastError, "was not written by ocicred; left alone") {
+		t.Errorf("status of a registry whose hosts.toml is a link: %+v", r)
+	}
+	for _, path := range []string{filepath.Join(elsewhere, "hosts.toml")} {
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s was written through a link: %v", path, err)
+		}
+	}
+	if data, err := os.ReadFile(target); err != nil || string(data) != ours {
+		t.Errorf("the link's target was changed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(gone, "hosts.toml")); err != nil {
+		t.Errorf("a file was removed through a link: %v", err)
+	}
+	if got, err := td.client.Credentials(context.Background(), host); err != nil || got.Secret != "pw-local" {
+		t.Errorf("the daemon stopped serving: %v", err)
+	}
+}
+
+// Temp files that an interrupted write left (.hosts.toml<digits>, holding
+// an Authorization header) are removed at start, in every host's folder,
+// and again on every write; anything else is left alone.
+func TestContainerdRemovesStaleTempFiles(t *testing.T) {
+	hostsDir := t.TempDir()
+	const host = "127.0.0.1:5000"
+	write := func(dir, name, body string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(hostsDir, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(hostsDir, dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	half := hostsMarker + "server = \"http://127.0.0.1:5000\"\n[host.\"http://127.0.0.1:5000\"]\n  header = {Authorization = [\"Basic c2VjcmV0"
+	stale := []string{
+		write(host, ".hosts.toml123456789", half),
+		write(host, ".hosts.toml42", ""),
+		write("left.example", ".hosts.toml987", half), // a registry no longer in the config
+	}
+	kept := []string{
+		write(host, ".hosts.toml.bak", half),          // not a temp name
+		write(host, ".hosts.toml77", "the admin's\n"), // not ours
+	}
+	td := startDaemon(t, containerdConfig(hostsDir, basicConfig("local", "http://"+host, "pw-local")))
+	for _, path := range stale {
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("stale temp file %s not removed at start: %v", path, err)
+		}
+	}
+	for _, path := range kept {
+		if _, err := os.Lstat(path); err != nil {
+			t.Errorf("%s, not a temp file of ours, was removed: %v", path, err)
+		}
+	}
+
+	again := write(host, ".hosts.toml555", half)
+	writeConfig(t, td.config, containerdConfig(hostsDir, basicConfig("local", "http://"+host, "pw-local-2")))
+	td.d.Reload("test")
+	if _, err := os.Lstat(again); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale temp file %s not removed on a write: %v", again, err)
+	}
+	if h, err := readHosts(t, hostsDir, host); err != nil || wantHeader(h, "http://"+host, "user-local", "pw-local-2") != nil {
+		t.Errorf("hosts.toml after the write: %v", err)
+	}
+}
+
+// A host's folder that another user owns, or that others may write to, is
+// not written into: whoever can change it could swap the file under us.
+func TestContainerdWritesOnlyIntoOurFolders(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a folder to another user")
+	}
+	hostsDir := t.TempDir()
+	for host, setup := range map[string]func(string) error{
+		"theirs.example": func(p string) error { return os.Chown(p, 65534, 65534) },
+		"open.example":   func(p string) error { return os.Chmod(p, 0o777) },
+	} {
+		p := filepath.Join(hostsDir, host)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := setup(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	td := startDaemon(t, containerdConfig(hostsDir, basicConfig("theirs", "theirs.example", "pw-1"), basicConfig("open", "open.example", "pw-2")))
+	st, err := td.client.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"belongs to uid 65534, not to the daemon's user", "may be written by others (mode 0777)"} {
+		if r := st.Registries[i]; !strings.Contains(r.LastError, want) {
+			t.Errorf("status of %s: %q, want %q", r.Name, r.LastError, want)
+		}
+		if _, err := os.Lstat(hostsPath(hostsDir, st.Registries[i].Endpoint)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: hosts.toml written into a folder others can change", st.Registries[i].Name)
+		}
 	}
 }
