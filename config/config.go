@@ -82,6 +82,9 @@ type Registry struct {
 	PasswordEnv  string        `yaml:"passwordEnv"`
 
 	Allow []string `yaml:"allow"`
+	// NodeWide lets a registry with allow be served to node-wide consumers
+	// too; see ForNode.
+	NodeWide bool `yaml:"nodeWide"`
 
 	// ECR.
 	Protected   *bool           `yaml:"protected"`
@@ -120,6 +123,17 @@ type Duration struct{ time.Duration }
 func (r *Registry) IsProtected() bool {
 	return r.Type == TypeECR && (r.Protected == nil || *r.Protected)
 }
+
+// NodeWideNote says why a registry is left out of node-wide consumers;
+// status and config validate show it.
+const NodeWideNote = "allow restricts it, so containerd's hosts.toml and the kubelet plugin (matchImages) leave it out: they serve every user and pod on the node; set nodeWide: true to include it"
+
+// ForNode reports whether node-wide consumers get this registry's
+// credentials: containerd's hosts.toml and the kubelet plugin, which serve
+// every pull on the node, whoever asks. A registry without allow, yes; one
+// with allow only when nodeWide: true says so, or they would hand out what
+// allow withholds.
+func (r *Registry) ForNode() bool { return len(r.Allow) == 0 || r.NodeWide }
 
 // ServerURL is how clients reach the registry: scheme://host[:port].
 func (r *Registry) ServerURL() string { return r.Scheme + "://" + r.Host }

@@ -141,6 +141,8 @@ func TestParseErrors(t *testing.T) {
 				`c.yaml:6:7: registries[0].credentials.secretAccessKey: is required: write exactly one of secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv`}},
 		{"wrong shapes", "registries: {}\nsocket: [a]\n",
 			[]string{`c.yaml:1:13: registries: must be a list, not a mapping`, `c.yaml:2:9: socket: must be a string, not a list`}},
+		{"nodeWide without allow", basic + "    passwordEnv: P\n    nodeWide: true\n",
+			[]string{`c.yaml:7:15: registries[0].nodeWide: applies only to a registry with allow (without it, every consumer gets the registry); remove it`}},
 		{"duplicate key", "socket: /a\nsocket: /b\n",
 			[]string{`c.yaml:2:1: socket: given twice; keep one`}},
 		{"relative paths", "socket: ocicred.sock\ncontainerd:\n  hostsDir: certs.d\nmetrics: 9464\n",

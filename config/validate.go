@@ -108,6 +108,9 @@ func (v *checker) registry(reg *Registry, p string) {
 			v.errf(fmt.Sprintf("%s.allow[%d]", p, j), "is empty; write a user name, a uid, or group:NAME")
 		}
 	}
+	if v.has(p+".nodeWide") && len(reg.Allow) == 0 {
+		v.errf(p+".nodeWide", "applies only to a registry with allow (without it, every consumer gets the registry); remove it")
+	}
 	if reg.TLS != nil && reg.TLS.CA != "" && !filepath.IsAbs(reg.TLS.CA) {
 		v.errf(p+".tls.ca", "must be an absolute path to a PEM file")
 	}

@@ -71,6 +71,11 @@ func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c acc
 	case errors.Is(err, creds.ErrNotFound):
 		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
 		return localapi.CodeNotFound
+	case r.Header.Get(localapi.ClientHeader) == localapi.ClientKubelet && !reg.ForNode():
+		// The kubelet serves every pod on the node: allow would not hold.
+		d.log.Info("kubelet plugin not given a registry that allow restricts", "registry", reg.Name, "reason", "nodeWide is not set")
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
+		return localapi.CodeNotFound
 	}
 	if reg.IsProtected() && st.tokens.firstPending(reg) {
 		// Alive, and waiting on AWS: clients with a short deadline for

@@ -44,8 +44,9 @@ type tokenSource interface {
 }
 
 // containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry with
-// credentials, with an Authorization header containerd sends on every
-// request (containerd never calls a credential helper). apply follows the
+// credentials that is for the whole node (config.Registry.ForNode), with an
+// Authorization header containerd sends on every request (containerd never
+// calls a credential helper). apply follows the
 // config, refreshed follows the token loops, status shows write failures.
 // A failed write is logged and shown in status, and retried at the next
 // reload or token refresh.
@@ -76,7 +77,7 @@ func (c *containerdSink) apply(cfg *config.Config, tokens tokenSource) {
 	fresh := map[ecrtoken.Key]creds.Token{}
 	if dir != "" {
 		for _, r := range cfg.Registries {
-			if r.Type == config.TypeBasic || r.IsProtected() {
+			if (r.Type == config.TypeBasic || r.IsProtected()) && r.ForNode() {
 				regs = append(regs, r)
 			}
 			if r.IsProtected() {

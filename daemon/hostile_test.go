@@ -427,3 +427,50 @@ func TestContainerdWritesOnlyIntoOurFolders(t *testing.T) {
 		}
 	}
 }
+
+// A registry that allow restricts is left out of what serves the whole
+// node (containerd's hosts.toml, the kubelet plugin) unless nodeWide: true
+// opts it in; status says so. The allowed users still get it.
+func TestAllowKeepsRegistryOffNodeWideConsumers(t *testing.T) {
+	hostsDir := t.TempDir()
+	restricted := "  - {name: team, type: basic, endpoint: team.example, username: u, password: pw-team, allow: [root]}\n"
+	opened := "  - {name: shared, type: basic, endpoint: shared.example, username: u, password: pw-shared, allow: [root], nodeWide: true}\n"
+	td := startDaemon(t, containerdConfig(hostsDir, restricted, opened))
+	ctx := context.Background()
+
+	if _, err := os.Lstat(hostsPath(hostsDir, "team.example")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("hosts.toml written for a registry that allow restricts: %v", err)
+	}
+	if _, err := readHosts(t, hostsDir, "shared.example"); err != nil {
+		t.Errorf("nodeWide: true: %v", err)
+	}
+	st, err := td.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.Registries[0]; !strings.Contains(r.Note, "allow restricts it") || !strings.Contains(r.Note, "nodeWide: true") {
+		t.Errorf("status of the restricted registry does not say it is left out: %+v", r)
+	}
+	if r := st.Registries[1]; r.Note != "" {
+		t.Errorf("status of the nodeWide registry: note %q", r.Note)
+	}
+
+	kubelet := localapi.NewClient(td.socket)
+	kubelet.Name = localapi.ClientKubelet
+	if _, err := kubelet.Credentials(ctx, "team.example"); !errors.Is(err, localapi.ErrNotFound) {
+		t.Errorf("the kubelet plugin got a registry that allow restricts: %v", err)
+	}
+	if got, err := kubelet.Credentials(ctx, "shared.example"); err != nil || got.Secret != "pw-shared" {
+		t.Errorf("the kubelet plugin and a nodeWide registry: %v", err)
+	}
+	if got, err := td.client.Credentials(ctx, "team.example"); err != nil || got.Secret != "pw-team" {
+		t.Errorf("an allowed caller (root, through the helper): %v", err)
+	}
+
+	// A hosts.toml written before allow was added goes with the next reload.
+	writeConfig(t, td.config, containerdConfig(hostsDir, restricted, strings.Replace(opened, ", nodeWide: true", "", 1)))
+	td.d.Reload("test")
+	if _, err := os.Lstat(hostsPath(hostsDir, "shared.example")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("hosts.toml kept after nodeWide was removed: %v", err)
+	}
+}

@@ -48,5 +48,10 @@ func (g *globals) validate(path string) error {
 		return exitWith(ExitUsage, nil)
 	}
 	fmt.Fprintf(g.stdout, "%s: valid, %d registries\n", path, len(cfg.Registries))
+	for i, r := range cfg.Registries {
+		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
+			fmt.Fprintf(g.stdout, "%s: registries[%d] (%s): note: %s\n", path, i, r.Name, config.NodeWideNote)
+		}
+	}
 	return nil
 }

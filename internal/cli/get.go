@@ -116,6 +116,8 @@ func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolutio
 		return resolution{reason: fmt.Sprintf("%sregistry %s is unprotected: clients pull anonymously", prefix, reg.Name)}, err
 	case err != nil:
 		return resolution{reason: fmt.Sprintf("%sno registry in %s has the endpoint %s", prefix, cfg.File, host)}, err
+	case g.clientName == localapi.ClientKubelet && !reg.ForNode():
+		return resolution{reason: fmt.Sprintf("%sregistry %s: %s", prefix, reg.Name, config.NodeWideNote)}, creds.ErrNotFound
 	}
 	if err := reg.ResolveSecrets(config.OS); err != nil {
 		return resolution{}, err

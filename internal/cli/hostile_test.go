@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/kubeletplugin"
+	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
@@ -77,5 +81,65 @@ func TestGetRefusesAnOpenTokenCache(t *testing.T) {
 		if stderr != want {
 			t.Errorf("run %d: stderr %q\nwant %q", run, stderr, want)
 		}
+	}
+}
+
+// setup kubelet leaves a registry that allow restricts out of matchImages
+// unless nodeWide: true; config validate and the kubelet plugin say and do
+// the same.
+func TestKubeletLeavesOutRestrictedRegistries(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, `registries:
+  - {name: open, type: basic, endpoint: open.example, username: u, password: pw-open}
+  - {name: team, type: basic, endpoint: team.example, username: u, password: pw-team, allow: [root]}
+  - {name: shared, type: basic, endpoint: shared.example, username: u, password: pw-shared, allow: [root], nodeWide: true}
+`, 0o600)
+	providerCfg := filepath.Join(dir, "provider.yaml")
+	stdout, stderr, code := ocicred(t, "setup", "kubelet", "--config", cfg, "--config-file", providerCfg, "--bin-dir", filepath.Join(dir, "bin"))
+	if code != 0 {
+		t.Fatalf("setup kubelet: exit %d: %s %s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(providerCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "- open.example\n") || !strings.Contains(string(data), "- shared.example\n") || strings.Contains(string(data), "team.example") {
+		t.Errorf("matchImages must list open and shared, not team:\n%s", data)
+	}
+	if !strings.Contains(stdout, "matches 2 registries") || !strings.Contains(stdout, "team: left out: allow restricts it") {
+		t.Errorf("setup kubelet does not say what it left out:\n%s", stdout)
+	}
+
+	stdout, _, code = ocicred(t, "config", "validate", cfg)
+	if code != 0 || !strings.Contains(stdout, "registries[1] (team): note: allow restricts it") || strings.Contains(stdout, "(shared)") {
+		t.Errorf("validate: exit %d\n%s", code, stdout)
+	}
+
+	run := func(image string) (kubeletplugin.Response, int) {
+		var out, errOut bytes.Buffer
+		in := `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"` + image + `"}`
+		code := Main(context.Background(), []string{"kubelet-credential-provider", "--config", cfg, "--socket", filepath.Join(dir, "none.sock")},
+			strings.NewReader(in), &out, &errOut)
+		var resp kubeletplugin.Response
+		_ = json.Unmarshal(out.Bytes(), &resp)
+		return resp, code
+	}
+	if resp, code := run("team.example/app:v1"); code != 0 || len(resp.Auth) != 0 {
+		t.Errorf("kubelet plugin, restricted registry: exit %d, %d auths", code, len(resp.Auth))
+	}
+	if resp, code := run("shared.example/app:v1"); code != 0 || resp.Auth["shared.example"].Password != "pw-shared" {
+		t.Errorf("kubelet plugin, nodeWide registry: exit %d", code)
+	}
+}
+
+func TestStatusPrintsNotes(t *testing.T) {
+	var out bytes.Buffer
+	printStatus(&globals{stdout: &out}, &localapi.Status{Config: "c.yaml", Registries: []localapi.RegistryStatus{
+		{Name: "team", Type: "basic", Endpoint: "team.example", State: "static", Note: config.NodeWideNote},
+		{Name: "open", Type: "basic", Endpoint: "open.example", State: "static"},
+	}})
+	if !strings.Contains(out.String(), "\nteam: allow restricts it") || strings.Contains(out.String(), "open: allow") {
+		t.Errorf("status:\n%s", out.String())
 	}
 }

@@ -58,7 +58,8 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	setProvider(doc, g.kubeletProvider(cfg))
+	provider, left := g.kubeletProvider(cfg)
+	setProvider(doc, provider)
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return err
@@ -73,7 +74,10 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err := renameio.WriteFile(configFile, out, mode, renameio.WithTempDir(filepath.Dir(configFile))); err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(cfg.Registries))
+	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(provider["matchImages"].([]string)))
+	for _, r := range left {
+		fmt.Fprintf(g.stdout, "%s: left out: %s\n", r.Name, config.NodeWideNote)
+	}
 	link, err := linkPlugin(binDir)
 	if err != nil {
 		return exitWith(ExitFailure, err)
@@ -82,12 +86,18 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	return nil
 }
 
-// kubeletProvider is ocicred's entry in the CredentialProviderConfig.
-func (g *globals) kubeletProvider(cfg *config.Config) map[string]any {
-	var match []string
+// kubeletProvider is ocicred's entry in the CredentialProviderConfig: it
+// matches every registry with credentials that is for the whole node, and
+// returns those left out because allow restricts them.
+func (g *globals) kubeletProvider(cfg *config.Config) (provider map[string]any, left []*config.Registry) {
+	match := []string{}
 	for _, r := range cfg.Registries {
-		if r.Type == config.TypeBasic || r.IsProtected() {
+		switch {
+		case r.Type != config.TypeBasic && !r.IsProtected():
+		case r.ForNode():
 			match = append(match, r.Host)
+		default:
+			left = append(left, r)
 		}
 	}
 	p := map[string]any{
@@ -107,7 +117,7 @@ func (g *globals) kubeletProvider(cfg *config.Config) map[string]any {
 	if env != nil {
 		p["env"] = env
 	}
-	return p
+	return p, left
 }
 
 // readProviderConfig reads an existing CredentialProviderConfig, or starts

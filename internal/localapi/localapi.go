@@ -72,6 +72,8 @@ type RegistryStatus struct {
 	RefreshedAt   string `json:"refreshedAt"`
 	NextRefreshAt string `json:"nextRefreshAt"`
 	LastError     string `json:"lastError"`
+	// Note says what the registry is left out of, and why (nodeWide).
+	Note string `json:"note,omitempty"`
 }
 
 // Registry states.
