@@ -474,3 +474,30 @@ func TestAllowKeepsRegistryOffNodeWideConsumers(t *testing.T) {
 		t.Errorf("hosts.toml kept after nodeWide was removed: %v", err)
 	}
 }
+
+// A token that arrives already expired (the node's clock ahead by more
+// than its lifetime) is a failed refresh: retried with backoff, not every
+// second for good, and status says the clock looks wrong.
+func TestTokenExpiredOnArrivalBacksOff(t *testing.T) {
+	s, clock, aws := newTestStore(t)
+	aws.life = -time.Hour // issued by a clock 12 h behind ours, say
+	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
+	reg := cfg.Registries[0]
+	s.sync(cfg)
+	for i := range 6 {
+		w := clock.waitSleepers(t, 1)[0]
+		want := time.Second << i
+		if w < time.Duration(float64(want)*0.8) || w > time.Duration(float64(want)*1.2) {
+			t.Errorf("wait after expired token %d = %v, want %v ±20%%", i+1, w, want)
+		}
+		var rs localapi.RegistryStatus
+		s.status(reg, &rs)
+		if rs.State != localapi.StateError || !strings.Contains(rs.LastError, "the node's clock looks wrong") {
+			t.Fatalf("status = %+v; want error, saying the clock looks wrong", rs)
+		}
+		clock.Advance(w)
+	}
+	if _, err := s.Token(context.Background(), reg); err == nil || !strings.Contains(err.Error(), "clock looks wrong") {
+		t.Errorf("Token = %v; want the clock error", err)
+	}
+}

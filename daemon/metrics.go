@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/ocicred/ocicred/internal/buildinfo"
+	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
@@ -65,7 +66,7 @@ func (m *metrics) refreshed(names []string, err error) {
 	}
 }
 
-// errorReason is an AWS error code, "timeout" or "other".
+// errorReason is an AWS error code, "timeout", "clock_skew" or "other".
 func errorReason(err error) string {
 	var ae *ecrtoken.APIError
 	switch {
@@ -73,6 +74,8 @@ func errorReason(err error) string {
 		return ae.Code
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case errors.Is(err, creds.ErrClockSkew):
+		return "clock_skew"
 	}
 	return "other"
 }

@@ -211,6 +211,13 @@ func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) 
 // next one.
 func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
 	now := s.clock.Now()
+	if err == nil {
+		// Expired on arrival: fetching again at once would loop every
+		// second for good. It is a failure, backed off like any other.
+		if err = creds.CheckFresh(tok, now); err != nil {
+			tok = creds.Token{}
+		}
+	}
 	e.mu.Lock()
 	var wait time.Duration
 	if err == nil {

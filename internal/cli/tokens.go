@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
@@ -52,6 +53,9 @@ func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.T
 	}
 	tok, err := t.fetcher.Fetch(ctx, reg)
 	if err != nil {
+		return creds.Token{}, err
+	}
+	if err := creds.CheckFresh(tok, time.Now()); err != nil {
 		return creds.Token{}, err
 	}
 	if t.cache == nil {
