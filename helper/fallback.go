@@ -50,8 +50,21 @@ func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
 	out, err := f.run(ctx, bin, f.args("list")...)
-	if err != nil {
-		return nil, fmt.Errorf("ocicred list: %s", firstLine(strings.TrimSpace(string(out))))
+	return parseListOutput(out, err)
+}
+
+// parseListOutput turns `ocicred list`'s stdout and exit status back into
+// the helper's answer: the JSON object, or the one line saying why not.
+func parseListOutput(out []byte, runErr error) (map[string]string, error) {
+	if runErr != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(runErr, &exitErr) {
+			return nil, fmt.Errorf("run ocicred list: %w", runErr)
+		}
+		if reason := firstLine(strings.TrimSpace(string(out))); reason != "" {
+			return nil, fmt.Errorf("ocicred list: %s", reason)
+		}
+		return nil, fmt.Errorf("ocicred list failed (%v) and said nothing; run it by hand to see why", runErr)
 	}
 	m := map[string]string{}
 	if err := json.Unmarshal(out, &m); err != nil {
@@ -60,13 +73,18 @@ func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
 	return m, nil
 }
 
-// args is the command line of `ocicred <command>`.
+// args is the command line of `ocicred <command>`, with the positional
+// arguments after "--": a server address that starts with "-" stays an
+// address, never a flag.
 func (f *execFallback) args(command string, positional ...string) []string {
 	args := []string{command, "--config", f.configPath}
 	if f.quiet {
 		args = append(args, "--quiet")
 	}
-	return append(args, positional...)
+	if len(positional) == 0 {
+		return args
+	}
+	return append(append(args, "--"), positional...)
 }
 
 func (f *execFallback) run(ctx context.Context, bin string, args ...string) ([]byte, error) {

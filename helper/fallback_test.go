@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +113,48 @@ func TestHelperAnswersWithoutASilentDaemon(t *testing.T) {
 	}
 	if out, err := run(h, "list", ""); err != nil || !strings.Contains(out, `"127.0.0.1:5000":"alice"`) {
 		t.Errorf("list = %q, %v; want the fallback's answer", out, err)
+	}
+}
+
+// A server address that starts with "-" reaches `ocicred get` as an
+// address, after "--", never as a flag.
+func TestFallbackPassesTheAddressAfterDashDash(t *testing.T) {
+	cfg, sock := setup(t, false)
+	args := fakeOcicred(t, `{"ServerURL":"x","Username":"u","Secret":"s"}`, "", 0)
+	h := New(Options{ConfigPath: cfg, Socket: sock})
+	for _, server := range []string{"-h", "--config", "--no-daemon"} {
+		if _, err := run(h, "get", server); err != nil {
+			t.Fatalf("get %q: %v", server, err)
+		}
+		got := readArgs(t, args)
+		if len(got) < 2 || got[len(got)-2] != "--" || got[len(got)-1] != server {
+			t.Errorf("get %q ran ocicred %q; want the address last, after --", server, got)
+		}
+	}
+}
+
+// `ocicred list` that fails gives its reason, and the helper passes it on
+// (it used to print "ocicred list: " and nothing else).
+func TestParseListOutput(t *testing.T) {
+	exit1 := exec.Command("sh", "-c", "exit 1").Run()
+	tests := []struct {
+		out  string
+		err  error
+		want string // error text, or "" for success
+	}{
+		{`{"a.example":"u"}` + "\n", nil, ""},
+		{"/etc/ocicred/config.yaml: cannot open: permission denied\n", exit1, "ocicred list: /etc/ocicred/config.yaml: cannot open: permission denied"},
+		{"first\nsecond\n", exit1, "ocicred list: first"},
+		{"", exit1, "ocicred list failed (exit status 1) and said nothing; run it by hand to see why"},
+		{"not json", nil, "ocicred list printed something that is not a JSON object"},
+	}
+	for _, tt := range tests {
+		m, err := parseListOutput([]byte(tt.out), tt.err)
+		switch {
+		case tt.want == "" && (err != nil || m["a.example"] != "u"):
+			t.Errorf("parseListOutput(%q) = %v, %v", tt.out, m, err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("parseListOutput(%q) = %v; want %q", tt.out, err, tt.want)
+		}
 	}
 }

@@ -143,3 +143,28 @@ func TestStatusPrintsNotes(t *testing.T) {
 		t.Errorf("status:\n%s", out.String())
 	}
 }
+
+// `ocicred list` (the helper's list without the daemon) says why it cannot
+// answer, on stdout as get does, where the helper reads it.
+func TestListSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "none.sock")
+	for cfg, want := range map[string]string{
+		filepath.Join(dir, "missing.yaml"): "missing.yaml: no such file; create it",
+		dir:                                "is not a regular file: a folder; --config takes a file",
+	} {
+		stdout, _, code := ocicred(t, "list", "--quiet", "--config", cfg, "--socket", sock)
+		if code != 1 || !strings.Contains(stdout, want) {
+			t.Errorf("list --config %s: exit %d, stdout %q; want exit 1 and %q", cfg, code, stdout, want)
+		}
+	}
+}
+
+// After "--", an address that looks like a flag is the address.
+func TestGetTakesAnAddressAfterDashDash(t *testing.T) {
+	_, cfg := setupConfig(t)
+	stdout, stderr, code := ocicred(t, "get", "--no-daemon", "--config", cfg, "--", "-h")
+	if code != 1 || stdout != "credentials not found in native keychain\n" || !strings.Contains(stderr, "has the endpoint -h") {
+		t.Errorf("get -- -h: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -28,14 +29,16 @@ func newListCmd(g *globals) *cobra.Command {
 			client.Deadline = localapi.DaemonDeadline
 			out, err := client.List(cmd.Context())
 			if errors.Is(err, localapi.ErrUnreachable) {
-				cfg, rerr := config.Read(g.configPath)
-				if rerr != nil {
-					return exitWith(ExitFailure, rerr)
+				var cfg *config.Config
+				if cfg, err = config.Read(g.configPath); err == nil {
+					out = creds.List(cfg, access.Self())
 				}
-				out, err = creds.List(cfg, access.Self()), nil
 			}
 			if err != nil {
-				return exitWith(ExitFailure, err)
+				// The reason on stdout, as get does: the helper passes
+				// the first line on to its caller.
+				fmt.Fprintln(g.stdout, err)
+				return exitWith(ExitFailure, nil)
 			}
 			return json.NewEncoder(g.stdout).Encode(out)
 		},
