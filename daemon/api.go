@@ -33,7 +33,10 @@ type callerHandler func(w http.ResponseWriter, r *http.Request, c access.Caller)
 // refuses everyone else, including a caller whose identity is unknown.
 func (d *Daemon) admit(next callerHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		res, _ := r.Context().Value(callerKey{}).(callerResult)
+		res, ok := r.Context().Value(callerKey{}).(peerAddr)
+		if !ok {
+			res.err = errors.New("no caller for this request")
+		}
 		if res.err != nil || !d.mayAsk(res.caller) {
 			d.log.Warn("refused caller", "uid", res.caller.UID, "pid", res.caller.PID, "path", r.URL.Path,
 				"server", r.URL.Query().Get("server"), "registry", d.registryName(r.URL.Query().Get("server")), "err", res.err)

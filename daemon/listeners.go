@@ -82,12 +82,8 @@ func withCaller(ctx context.Context, c net.Conn) context.Context {
 	if !ok {
 		peer.err = errors.New("connection did not come through the socket's listener")
 	}
-	return context.WithValue(ctx, callerKey{}, callerResult{caller: peer.caller, err: peer.err})
+	return context.WithValue(ctx, callerKey{}, peer)
 }
 
+// callerKey holds a request's peerAddr in its context.
 type callerKey struct{}
-
-type callerResult struct {
-	caller access.Caller
-	err    error
-}
