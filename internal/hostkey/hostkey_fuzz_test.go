@@ -11,7 +11,7 @@ import (
 
 // FuzzKey holds that a key is its own key and has the key's shape (lower
 // case, no scheme, no path), that a refusal says "invalid server address"
-// and names the input, and that Printable never lets a control character
+// and names the input (its user information cut out), and that Printable never lets a control character
 // through to a terminal.
 func FuzzKey(f *testing.F) {
 	for _, s := range []string{
@@ -31,7 +31,8 @@ func FuzzKey(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "invalid server address ") {
 				t.Fatalf("Key(%q): error %q does not start with \"invalid server address\"", addr, err)
 			}
-			if !strings.Contains(err.Error(), strconv.Quote(Printable(addr))) {
+			// Named, but without user information: that is a password.
+			if !strings.Contains(err.Error(), strconv.Quote(Printable(withoutUserInfo(addr)))) {
 				t.Fatalf("Key(%q): error %q does not name the address", addr, err)
 			}
 			if hasControl(err.Error()) {
@@ -81,3 +82,20 @@ func checkPrintable(t *testing.T, s string) {
 }
 
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+func TestAddressErrorHidesUserInfo(t *testing.T) {
+	for _, addr := range []string{"https://robot:Pw-9xZ@harbor.example", "robot:Pw-9xZ@harbor.example:8443/v2/", "Pw-9xZ@h"} {
+		_, err := Key(addr)
+		var ae *AddressError
+		if !errors.As(err, &ae) || strings.Contains(err.Error(), "Pw-9xZ") || !strings.Contains(err.Error(), "user name or password") {
+			t.Errorf("Key(<address with a password>) = %v", strings.ReplaceAll(fmtErr(err), "Pw-9xZ", "<PASSWORD>"))
+		}
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
