@@ -19,14 +19,14 @@ var ErrBadAddress = errors.New("invalid server address")
 
 // AddressError is a server address Split refuses. Reason says what is
 // wrong without repeating any part of the address; Error quotes the
-// address, cut short and with user information (user:password@) left out.
+// address through Printable (so without user information).
 type AddressError struct {
 	Addr   string // as given
 	Reason string
 }
 
 func (e *AddressError) Error() string {
-	return fmt.Sprintf("%s %q: %s", ErrBadAddress, Printable(withoutUserInfo(e.Addr)), e.Reason)
+	return fmt.Sprintf("%s %q: %s", ErrBadAddress, Printable(e.Addr), e.Reason)
 }
 
 // Unwrap makes errors.Is(err, ErrBadAddress) hold.
@@ -159,8 +159,11 @@ func checkHostname(h string) error {
 	return nil
 }
 
-// Printable cuts an address for an error message and hides control bytes.
+// Printable is an address as an error message may show it: user
+// information (user:password@) replaced by "…", cut to 80 bytes, control
+// bytes hidden.
 func Printable(s string) string {
+	s = withoutUserInfo(s)
 	if len(s) > 80 {
 		s = s[:80] + "…"
 	}

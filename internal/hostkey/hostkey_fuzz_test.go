@@ -11,7 +11,7 @@ import (
 
 // FuzzKey holds that a key is its own key and has the key's shape (lower
 // case, no scheme, no path), that a refusal says "invalid server address"
-// and names the input (its user information cut out), and that Printable never lets a control character
+// and names the input (through Printable, so without user information), and that Printable never lets a control character
 // through to a terminal.
 func FuzzKey(f *testing.F) {
 	for _, s := range []string{
@@ -31,8 +31,7 @@ func FuzzKey(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "invalid server address ") {
 				t.Fatalf("Key(%q): error %q does not start with \"invalid server address\"", addr, err)
 			}
-			// Named, but without user information: that is a password.
-			if !strings.Contains(err.Error(), strconv.Quote(Printable(withoutUserInfo(addr)))) {
+			if !strings.Contains(err.Error(), strconv.Quote(Printable(addr))) {
 				t.Fatalf("Key(%q): error %q does not name the address", addr, err)
 			}
 			if hasControl(err.Error()) {
@@ -63,7 +62,7 @@ func FuzzKey(f *testing.F) {
 
 // checkPrintable holds what an error message needs of Printable: valid
 // UTF-8, no control character (C0, DEL or C1), at most 80 bytes of input
-// and an ellipsis.
+// and an ellipsis, no user information.
 func checkPrintable(t *testing.T, s string) {
 	t.Helper()
 	p := Printable(s)
@@ -76,7 +75,10 @@ func checkPrintable(t *testing.T, s string) {
 	if len(p) > 80+len("…") {
 		t.Fatalf("Printable(%q) is %d bytes long", s, len(p))
 	}
-	if len(s) <= 80 && utf8.ValidString(s) && !hasControl(s) && !strings.ContainsRune(s, utf8.RuneError) && p != s {
+	if HasUserInfo(s) && strings.Contains(p, "@") && !strings.Contains(p, "…@") {
+		t.Fatalf("Printable(%q) = %q keeps the user information", s, p)
+	}
+	if len(s) <= 80 && utf8.ValidString(s) && !hasControl(s) && !strings.ContainsRune(s, utf8.RuneError) && !HasUserInfo(s) && p != s {
 		t.Fatalf("Printable(%q) = %q changed a short printable text", s, p)
 	}
 }
