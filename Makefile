@@ -43,7 +43,7 @@ test-short: ## unit tests only (skips the end-to-end suite)
 
 FUZZTIME ?= 20s
 FUZZ := ./internal/kubeletplugin:FuzzReadRequest ./helper:FuzzHelperGet ./internal/hostkey:FuzzKey \
-	./daemon:FuzzCredentialsRequest ./internal/localapi:FuzzReadResponse ./config:FuzzParse ./config:FuzzHostKey
+	./daemon:FuzzCredentialsRequest ./internal/localapi:FuzzReadResponse ./config:FuzzParse ./config:FuzzHostKey ./config:FuzzParseAliases ./config:FuzzSecretFile
 
 fuzz: ## run each fuzz target for FUZZTIME (20s)
 	@set -e; for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"io/fs"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -49,6 +50,9 @@ type Config struct {
 	File string `yaml:"-"`
 	// Digest identifies the file's bytes: equal digests, equal files.
 	Digest [32]byte `yaml:"-"`
+	// Mode is the mode of the file Read read (from the open file, so it is
+	// the file's whose bytes were parsed); zero after Parse alone.
+	Mode fs.FileMode `yaml:"-"`
 
 	pos map[string]pos // field path → place in the file
 }
@@ -78,6 +82,9 @@ type Registry struct {
 	PasswordEnv  string        `yaml:"passwordEnv"`
 
 	Allow []string `yaml:"allow"`
+	// NodeWide lets a registry with allow be served to node-wide consumers
+	// too; see ForNode.
+	NodeWide bool `yaml:"nodeWide"`
 
 	// ECR.
 	Protected   *bool           `yaml:"protected"`
@@ -117,6 +124,17 @@ func (r *Registry) IsProtected() bool {
 	return r.Type == TypeECR && (r.Protected == nil || *r.Protected)
 }
 
+// NodeWideNote says why a registry is left out of node-wide consumers;
+// status and config validate show it.
+const NodeWideNote = "allow restricts it, so containerd's hosts.toml and the kubelet plugin (matchImages) leave it out: they serve every user and pod on the node; set nodeWide: true to include it"
+
+// ForNode reports whether node-wide consumers get this registry's
+// credentials: containerd's hosts.toml and the kubelet plugin, which serve
+// every pull on the node, whoever asks. A registry without allow, yes; one
+// with allow only when nodeWide: true says so, or they would hand out what
+// allow withholds.
+func (r *Registry) ForNode() bool { return len(r.Allow) == 0 || r.NodeWide }
+
 // ServerURL is how clients reach the registry: scheme://host[:port].
 func (r *Registry) ServerURL() string { return r.Scheme + "://" + r.Host }
 
@@ -132,14 +150,28 @@ func (r *Registry) User() string {
 // Parse decodes and validates a configuration file. name is used in error
 // messages only: Parse reads no file and no environment. Secrets given by
 // file or environment variable are not read; see ResolveSecrets.
+//
+// A file whose aliases expand it to more than MaxValues values is refused
+// before it is decoded.
 func Parse(data []byte, name string) (*Config, error) {
+	c, _, err := parse(data, name, MaxValues)
+	return c, err
+}
+
+// parse is Parse with its bound on values as an argument; it also returns
+// how many values the decoder visited, which never exceeds the bound.
+func parse(data []byte, name string, maxValues int) (*Config, int, error) {
 	r := &reporter{file: name}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		p, msg := syntaxError(err)
 		r.add(p, "", "not valid YAML or JSON: %s", msg)
-		return nil, r.err()
+		return nil, 0, r.err()
+	}
+	if err := checkExpansion(&root, maxValues); err != nil {
+		r.add(err.at, "", "%s", err.msg)
+		return nil, 0, r.err()
 	}
 	c := &Config{File: name, Digest: digest(data)}
 	d := &decoder{r: r, pos: map[string]pos{}}
@@ -149,9 +181,9 @@ func Parse(data []byte, name string) (*Config, error) {
 	validate(c, d.pos, r)
 	c.pos = d.pos
 	if err := r.err(); err != nil {
-		return nil, err
+		return nil, d.visits, err
 	}
-	return c, nil
+	return c, d.visits, nil
 }
 
 var yamlLineRE = lazyRegexp(`^yaml: line (\d+): (.*)$`)

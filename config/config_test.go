@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -107,18 +108,18 @@ func TestParseErrors(t *testing.T) {
 		{"relative passwordFile", basic + "    passwordFile: pw.txt\n",
 			[]string{`c.yaml:6:19: registries[0].passwordFile: must be an absolute path to a file holding the secret`}},
 		{"duplicate names and endpoints", basic + "    passwordEnv: P\n  - name: a\n    type: basic\n    endpoint: HTTPS://A.example/\n    username: u\n    passwordEnv: P\n",
-			[]string{`c.yaml:7:11: registries[1].name: "a" is already the name of registries[0]; names must be unique`,
+			[]string{`c.yaml:7:11: registries[1].name: is already the name of registries[0]; names must be unique`,
 				`c.yaml:9:15: registries[1].endpoint: a.example is already the endpoint of registries[0]; give each registry its own endpoint`}},
 		{"bad type", "registries:\n  - name: a\n    type: harbor\n    endpoint: a.example\n",
-			[]string{`c.yaml:3:11: registries[0].type: "harbor" is not a registry type; write basic or ecr`}},
+			[]string{`c.yaml:3:11: registries[0].type: is not a registry type; write basic or ecr`}},
 		{"missing fields", "registries:\n  - type: basic\n",
 			[]string{`c.yaml:2:5: registries[0].name: is required: a unique name of letters, digits, -, _ and .`,
 				`c.yaml:2:5: registries[0].endpoint: is required: the registry's host[:port], such as harbor.example.com:8443`,
 				`c.yaml:2:5: registries[0].username: is required for a basic registry`,
 				`c.yaml:2:5: registries[0].password: is required: write exactly one of password, passwordFile or passwordEnv`}},
 		{"bad name and endpoint", "registries:\n  - name: a b\n    type: basic\n    endpoint: ftp://x\n    username: u\n    passwordEnv: P\n",
-			[]string{`c.yaml:2:11: registries[0].name: "a b" may hold only letters, digits, -, _ and .`,
-				`c.yaml:4:15: registries[0].endpoint: scheme "ftp" is not supported; write https:// (the default) or http:// for a plain-HTTP registry`}},
+			[]string{`c.yaml:2:11: registries[0].name: may hold only letters, digits, -, _ and .`,
+				`c.yaml:4:15: registries[0].endpoint: the scheme is not supported; write https:// (the default) or http:// for a plain-HTTP registry`}},
 		{"ecr region not inferable", "registries:\n  - name: e\n    type: ecr\n    endpoint: proxy.example.com\n",
 			[]string{`c.yaml:2:5: registries[0].region: is required: proxy.example.com is not an ECR host name, so its region cannot be inferred; write region: us-east-1 (or the registry's region)`}},
 		{"ecr with basic fields", "registries:\n  - name: e\n    type: ecr\n    endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com\n    username: u\n",
@@ -128,18 +129,20 @@ func TestParseErrors(t *testing.T) {
 		{"unprotected with credentials", "registries:\n  - name: e\n    type: ecr\n    endpoint: public.ecr.aws\n    protected: false\n    credentials: {type: default}\n",
 			[]string{`c.yaml:6:18: registries[0].credentials: an unprotected registry takes no credentials; remove them, or set protected: true`}},
 		{"sts errors", "registries:\n  - name: e\n    type: ecr\n    endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com\n    credentials:\n      type: sts\n      roleArn: ecr-pull\n      duration: 13h\n      accessKeyId: AKIAEXAMPLEEXAMPLE12\n",
-			[]string{`c.yaml:7:16: registries[0].credentials.roleArn: "ecr-pull" is not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME`,
+			[]string{`c.yaml:7:16: registries[0].credentials.roleArn: is not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME`,
 				`c.yaml:8:17: registries[0].credentials.duration: must be from 15m to 12h`,
 				`c.yaml:6:7: registries[0].credentials.secretAccessKey: is required: write exactly one of secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv`}},
 		{"bad duration and bool", "registries:\n  - name: e\n    type: ecr\n    endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com\n    protected: maybe\n    credentials:\n      type: sts\n      roleArn: arn:aws:iam::123456789012:role/r\n      duration: soon\n",
-			[]string{`c.yaml:5:16: registries[0].protected: must be true or false, not "maybe"`,
-				`c.yaml:9:17: registries[0].credentials.duration: "soon" is not a duration; write a number with a unit, such as 1h or 90m`}},
+			[]string{`c.yaml:5:16: registries[0].protected: must be true or false`,
+				`c.yaml:9:17: registries[0].credentials.duration: is not a duration; write a number with a unit, such as 1h or 90m`}},
 		{"secret without keys", "registries:\n  - name: e\n    type: ecr\n    endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com\n    credentials:\n      type: secret\n      profile: x\n",
 			[]string{`c.yaml:7:16: registries[0].credentials.profile: does not apply to type secret; remove it`,
 				`c.yaml:6:7: registries[0].credentials.accessKeyId: is required for type secret: the access key id, such as AKIAIOSFODNN7EXAMPLE`,
 				`c.yaml:6:7: registries[0].credentials.secretAccessKey: is required: write exactly one of secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv`}},
 		{"wrong shapes", "registries: {}\nsocket: [a]\n",
 			[]string{`c.yaml:1:13: registries: must be a list, not a mapping`, `c.yaml:2:9: socket: must be a string, not a list`}},
+		{"nodeWide without allow", basic + "    passwordEnv: P\n    nodeWide: true\n",
+			[]string{`c.yaml:7:15: registries[0].nodeWide: applies only to a registry with allow (without it, every consumer gets the registry); remove it`}},
 		{"duplicate key", "socket: /a\nsocket: /b\n",
 			[]string{`c.yaml:2:1: socket: given twice; keep one`}},
 		{"relative paths", "socket: ocicred.sock\ncontainerd:\n  hostsDir: certs.d\nmetrics: 9464\n",
@@ -180,4 +183,84 @@ func TestParseNoSecretInErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), pw) {
 		t.Fatalf("error %v must exist and not contain the password", err)
 	}
+}
+
+// TestNoConfigValueEchoed pastes a secret into every place a careless edit
+// might put one. Each is refused with the field and what to write, and no
+// error quotes the secret: errors reach the log, status (which the whole
+// socket group reads) and config validate.
+func TestNoConfigValueEchoed(t *testing.T) {
+	const s = "wJalrXUtnFEMIK7MDENGbPxRfiCY"
+	basic := func(fields string) string {
+		return "registries:\n  - {name: a, type: basic, username: u, " + fields + "}\n"
+	}
+	sts := func(fields string) string {
+		return "registries:\n  - {name: e, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com, credentials: {type: sts, roleArn: 'arn:aws:iam::123456789012:role/r', " + fields + "}}\n"
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"user info in endpoint", basic("endpoint: 'https://robot:" + s + "@harbor.example', passwordEnv: PW"),
+			"registries[0].endpoint: holds a user name or password (user:password@)"},
+		{"user info without scheme", basic("endpoint: 'robot:" + s + "@harbor.example:8443', passwordEnv: PW"),
+			"registries[0].endpoint: holds a user name or password"},
+		{"query string in endpoint", basic("endpoint: 'https://harbor.example/v2/?access_token=" + s + "', passwordEnv: PW"),
+			"registries[0].endpoint: holds a query string or a #fragment"},
+		{"fragment in endpoint", basic("endpoint: 'harbor.example#" + s + "', passwordEnv: PW"),
+			"registries[0].endpoint: holds a query string or a #fragment"},
+		{"garbage endpoint", basic("endpoint: '" + s + ":x', passwordEnv: PW"),
+			"registries[0].endpoint: is not host[:port]: the port is not a number"},
+		{"secret as passwordEnv", basic("endpoint: h.example, passwordEnv: '" + s + "/+='"),
+			"registries[0].passwordEnv: is not an environment variable name"},
+		{"secret shaped like a variable", sts("accessKeyId: AKIAEXAMPLEEXAMPLE12, secretAccessKeyEnv: " + s),
+			"registries[0].credentials.secretAccessKeyEnv: is not an environment variable name"},
+		{"secret as credentials", "registries:\n  - {name: e, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com, credentials: " + s + "}\n",
+			"registries[0].credentials: must be a mapping of fields, not a single value"},
+		{"secret as tls", basic("endpoint: h.example, passwordEnv: PW, tls: " + s),
+			"registries[0].tls: must be a mapping of fields, not a single value"},
+		{"secret as allow", basic("endpoint: h.example, passwordEnv: PW, allow: " + s),
+			"registries[0].allow: must be a list, not a single value"},
+		{"secret as bool", basic("endpoint: h.example, passwordEnv: PW, tls: {insecureSkipVerify: " + s + "}"),
+			"registries[0].tls.insecureSkipVerify: must be true or false"},
+		{"secret as duration", sts("duration: " + s), "registries[0].credentials.duration: is not a duration"},
+		{"secret as roleArn", "registries:\n  - {name: e, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com, credentials: {type: sts, roleArn: " + s + "}}\n",
+			"registries[0].credentials.roleArn: is not an IAM role ARN"},
+		{"secret as region", "registries:\n  - {name: e, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com, region: " + s + "}\n",
+			"registries[0].region: is not an AWS region"},
+		{"secret as type", "registries:\n  - {name: e, type: " + s + ", endpoint: h.example}\n", "registries[0].type: is not a registry type"},
+		{"secret as name", "registries:\n  - {name: '" + s + " x', type: basic, endpoint: h.example, username: u, passwordEnv: PW}\n",
+			"registries[0].name: may hold only letters"},
+		{"secret as access key id", sts("accessKeyId: '" + s + "+', secretAccessKeyEnv: SK"), "registries[0].credentials.accessKeyId: is not an access key id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in), "c.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse = %v\nwant an error with %q", redact(err, s), tt.want)
+			}
+			if err != nil && strings.Contains(strings.ToLower(err.Error()), strings.ToLower(s)) {
+				t.Errorf("the error quotes the secret: %s", redact(err, s))
+			}
+		})
+	}
+
+	// A valid variable name that is not set: the error does not name it
+	// either, in case it was the secret after all.
+	c, err := Parse([]byte(basic("endpoint: h.example, passwordEnv: S3CRETPASSWORD")), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.ResolveSecrets(Sources{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err == nil || strings.Contains(err.Error(), "S3CRETPASSWORD") || !strings.Contains(err.Error(), "registries[0].passwordEnv:") {
+		t.Errorf("ResolveSecrets = %v", redact(err, "S3CRETPASSWORD"))
+	}
+}
+
+// redact is err's text with secret (in any case) replaced, for test output.
+func redact(err error, secret string) string {
+	if err == nil {
+		return "<nil>"
+	}
+	re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(secret))
+	return re.ReplaceAllString(err.Error(), "<SECRET>")
 }

@@ -18,8 +18,9 @@ import (
 // reported at once, and it remembers where each field stands so that
 // validation errors can point at it.
 type decoder struct {
-	r   *reporter
-	pos map[string]pos // field path → position of its value
+	r      *reporter
+	pos    map[string]pos // field path → position of its value
+	visits int            // values decoded, aliases counted at each use
 }
 
 var (
@@ -28,6 +29,7 @@ var (
 )
 
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
+	d.visits++
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -94,7 +96,7 @@ func (d *decoder) boolean(n *yaml.Node, path string, v reflect.Value) {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil || n.Tag != "!!bool" {
-		d.r.add(pos{n.Line, n.Column}, path, "must be true or false, not %q", s)
+		d.r.add(pos{n.Line, n.Column}, path, "must be true or false")
 		return
 	}
 	v.SetBool(b)
@@ -107,7 +109,7 @@ func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
 	}
 	dur, err := time.ParseDuration(s)
 	if err != nil {
-		d.r.add(pos{n.Line, n.Column}, path, "%q is not a duration; write a number with a unit, such as 1h or 90m", s)
+		d.r.add(pos{n.Line, n.Column}, path, "is not a duration; write a number with a unit, such as 1h or 90m")
 		return
 	}
 	v.Set(reflect.ValueOf(Duration{dur}))
@@ -175,6 +177,8 @@ func joinPath(parent, field string) string {
 	return parent + "." + field
 }
 
+// kindName names what a node is, never what it holds: a value in the
+// wrong place may be a secret.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -182,7 +186,13 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		switch n.Tag {
+		case "!!int", "!!float":
+			return "a number"
+		case "!!bool":
+			return "true or false"
+		}
+		return "a single value"
 	}
 	return "this"
 }

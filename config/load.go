@@ -3,9 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
+
+	"github.com/ocicred/ocicred/internal/localfile"
 )
 
 // maxFile bounds the size of a configuration file.
@@ -17,12 +17,20 @@ var ErrWorldReadable = errors.New("config file holds an inline secret and is rea
 // Read reads and parses a file without resolving its secrets: what a caller
 // needs that only matches server addresses (the helper's list, the
 // daemon-less fallback, which resolves just the registry it answers for).
+// The file is read as ReadSecretFile reads a secret (regular files only,
+// without blocking, within FileTimeout), up to 4 MiB; Config.Mode is the
+// mode of the file that was read.
 func Read(path string) (*Config, error) {
-	data, err := readLimited(path)
+	data, mode, err := readLimited(path)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
-	return Parse(data, path)
+	c, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	c.Mode = mode
+	return c, nil
 }
 
 // Load reads, parses and validates a file and resolves all its secrets.
@@ -37,26 +45,23 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no such file; create it (see README, Configuration) or pass --config")
-		}
-		return nil, fmt.Errorf("cannot open: %w", unwrapPath(err))
+func readLimited(path string) ([]byte, fs.FileMode, error) {
+	var mode fs.FileMode
+	keepMode := func(fi fs.FileInfo) error { mode = fi.Mode(); return nil }
+	data, err := localfile.Rules{Limit: maxFile, Timeout: FileTimeout, Check: keepMode}.Read(path)
+	switch {
+	case err == nil:
+		return data, mode, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, 0, fmt.Errorf("no such file; create it (see README, Configuration) or pass --config")
+	case errors.Is(err, localfile.ErrNotRegular):
+		return nil, 0, fmt.Errorf("is %w; --config takes a file", err)
+	case errors.Is(err, localfile.ErrTooLarge):
+		return nil, 0, errors.New("larger than 4 MiB; is this the right file?")
+	case errors.Is(err, localfile.ErrTimeout):
+		return nil, 0, fmt.Errorf("%w (waited %s); check the file system it is on", err, FileTimeout)
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, errors.New("is a folder; --config takes a file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
-	}
-	if len(data) > maxFile {
-		return nil, errors.New("larger than 4 MiB; is this the right file?")
-	}
-	return data, nil
+	return nil, 0, fmt.Errorf("cannot open: %w", unwrapPath(err))
 }
 
 // CheckMode refuses a file that holds an inline secret and that other users

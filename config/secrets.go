@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/ocicred/ocicred/internal/localfile"
 	"github.com/ocicred/ocicred/internal/secret"
 )
 
@@ -17,11 +19,27 @@ type Sources struct {
 	ReadFile  func(string) ([]byte, error)
 }
 
-// OS reads the process environment and the file system.
-var OS = Sources{LookupEnv: os.LookupEnv, ReadFile: os.ReadFile}
+// OS reads the process environment and the file system; its ReadFile is
+// ReadSecretFile.
+var OS = Sources{LookupEnv: os.LookupEnv, ReadFile: ReadSecretFile}
 
-// maxSecretFile bounds what a secret file may hold.
+// maxSecretFile bounds what a secret file may hold, in bytes.
 const maxSecretFile = 64 << 10
+
+// FileTimeout bounds the wait for the config file or a secret file to open
+// and be read. A file on a hung network mount then fails the load (and a
+// reload keeps the previous config) instead of wedging every later reload.
+const FileTimeout = 5 * time.Second
+
+// ReadSecretFile reads a secret file without trusting where it points: a
+// regular file only (a FIFO, /dev/zero or a folder is refused without
+// blocking), at most 64 KiB (more is refused after reading 64 KiB and one
+// byte), within FileTimeout. The error wraps a localfile error
+// (localfile.ErrNotRegular, ErrTooLarge, ErrTimeout) or the open's
+// *fs.PathError; it never holds the file's content.
+func ReadSecretFile(path string) ([]byte, error) {
+	return localfile.Rules{Limit: maxSecretFile, Timeout: FileTimeout}.Read(path)
+}
 
 // ResolveSecrets reads every secret given by passwordFile, passwordEnv,
 // secretAccessKeyFile or secretAccessKeyEnv, and reports each one that
@@ -84,24 +102,54 @@ func resolve(src Sources, inline secret.Secret, file, env, field string) (secret
 	case file != "":
 		b, err := src.ReadFile(file)
 		if err != nil {
-			return secret.Secret{}, field + "File", fmt.Errorf("cannot read %s: %w; check the path and that this user may read it", file, unwrapPath(err))
+			return secret.Secret{}, field + "File", secretFileError(file, err)
 		}
-		if len(b) > maxSecretFile {
-			return secret.Secret{}, field + "File", fmt.Errorf("%s is larger than 64 KiB; it should hold only the secret", file)
+		s, err := secretFromFile(b)
+		if err != nil {
+			return secret.Secret{}, field + "File", fmt.Errorf("%s %w", file, err)
 		}
-		s := strings.TrimRight(string(b), "\r\n")
-		if s == "" {
-			return secret.Secret{}, field + "File", fmt.Errorf("%s is empty; write the secret into it", file)
-		}
-		return secret.New(s), "", nil
+		return s, "", nil
 	case env != "":
 		s, ok := src.LookupEnv(env)
 		if !ok || s == "" {
-			return secret.Secret{}, field + "Env", fmt.Errorf("environment variable %s is not set or empty; set it in the daemon's environment", env)
+			return secret.Secret{}, field + "Env", errors.New("the environment variable it names is not set or is empty; set it in the daemon's environment")
 		}
 		return secret.New(s), "", nil
 	}
 	return inline, "", nil
+}
+
+// secretFileError says why a secret file cannot be used, and what to do.
+func secretFileError(file string, err error) error {
+	switch {
+	case errors.Is(err, localfile.ErrNotRegular):
+		return fmt.Errorf("%s is %w; point it at a file that holds only the secret", file, err)
+	case errors.Is(err, localfile.ErrTooLarge):
+		return fmt.Errorf("%s is larger than 64 KiB; it should hold only the secret", file)
+	case errors.Is(err, localfile.ErrTimeout):
+		return fmt.Errorf("%s %w (waited %s); check the file system it is on", file, err, FileTimeout)
+	}
+	return fmt.Errorf("cannot read %s: %w; check the path and that this user may read it", file, unwrapPath(err))
+}
+
+// secretFromFile is the secret a secret file holds: its one line, without
+// the line ending. A file of several lines is refused: it is the wrong file
+// (/etc/shadow given by mistake), and serving it whole would hand all of it
+// to every caller as a password. The error holds none of the content.
+func secretFromFile(data []byte) (secret.Secret, error) {
+	if len(data) > maxSecretFile {
+		return secret.Secret{}, errors.New("is larger than 64 KiB; it should hold only the secret")
+	}
+	s := strings.TrimRight(string(data), "\r\n")
+	switch {
+	case s == "":
+		return secret.Secret{}, errors.New("is empty; write the secret into it")
+	case strings.ContainsAny(s, "\r\n"):
+		return secret.Secret{}, errors.New("holds more than one line; a secret file holds the secret alone, on one line: is it the right file?")
+	case strings.ContainsRune(s, 0):
+		return secret.Secret{}, errors.New("holds a NUL byte, which no password or key does: is it the right file?")
+	}
+	return secret.New(s), nil
 }
 
 // unwrapPath drops the path an *os.PathError repeats.

@@ -56,7 +56,7 @@ func TestResolveSecrets(t *testing.T) {
 		!strings.HasPrefix(e.Msg, "cannot read "+pwFile+": no such file or directory") {
 		t.Errorf("error 0 = %v", e)
 	}
-	if e := es[1]; e.Line != 3 || e.Field != "registries[1].passwordEnv" || !strings.HasPrefix(e.Msg, "environment variable PW is not set") {
+	if e := es[1]; e.Line != 3 || e.Field != "registries[1].passwordEnv" || !strings.HasPrefix(e.Msg, "the environment variable it names is not set") {
 		t.Errorf("error 1 = %v", e)
 	}
 }

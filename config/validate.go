@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ var (
 	nameRE        = lazyRegexp(`^[A-Za-z0-9._-]+$`)
 	roleArnRE     = lazyRegexp(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
 	sessionNameRE = lazyRegexp(`^[\w+=,.@-]{2,64}$`)
-	envNameRE     = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envNameRE     = lazyRegexp(`^[A-Z_][A-Z0-9_]{0,127}$`)
 	accessKeyRE   = lazyRegexp(`^[A-Z0-9]{16,128}$`)
 )
 
@@ -79,7 +80,7 @@ func validate(c *Config, positions map[string]pos, r *reporter) {
 		v.registry(reg, p)
 		if reg.Name != "" {
 			if first, dup := names[reg.Name]; dup {
-				v.errf(p+".name", "%q is already the name of %s; names must be unique", reg.Name, first)
+				v.errf(p+".name", "is already the name of %s; names must be unique", first)
 			} else {
 				names[reg.Name] = p
 			}
@@ -99,13 +100,16 @@ func (v *checker) registry(reg *Registry, p string) {
 	case reg.Name == "":
 		v.errf(p+".name", "is required: a unique name of letters, digits, -, _ and .")
 	case !nameRE().MatchString(reg.Name):
-		v.errf(p+".name", "%q may hold only letters, digits, -, _ and .", reg.Name)
+		v.errf(p+".name", "may hold only letters, digits, -, _ and .")
 	}
 	v.endpoint(reg, p)
 	for j, a := range reg.Allow {
 		if strings.TrimSpace(a) == "" || a == "group:" {
 			v.errf(fmt.Sprintf("%s.allow[%d]", p, j), "is empty; write a user name, a uid, or group:NAME")
 		}
+	}
+	if v.has(p+".nodeWide") && len(reg.Allow) == 0 {
+		v.errf(p+".nodeWide", "applies only to a registry with allow (without it, every consumer gets the registry); remove it")
 	}
 	if reg.TLS != nil && reg.TLS.CA != "" && !filepath.IsAbs(reg.TLS.CA) {
 		v.errf(p+".tls.ca", "must be an absolute path to a PEM file")
@@ -118,7 +122,7 @@ func (v *checker) registry(reg *Registry, p string) {
 	case "":
 		v.errf(p+".type", "is required: write basic or ecr")
 	default:
-		v.errf(p+".type", "%q is not a registry type; write basic or ecr", reg.Type)
+		v.errf(p+".type", "is not a registry type; write basic or ecr")
 	}
 }
 
@@ -128,12 +132,19 @@ func (v *checker) endpoint(reg *Registry, p string) {
 		v.errf(f, "is required: the registry's host[:port], such as harbor.example.com:8443")
 		return
 	}
+	if why := endpointSecret(reg.Endpoint); why != "" {
+		v.errf(f, "%s", why)
+		return
+	}
 	scheme, host, err := hostkey.Split(reg.Endpoint)
+	var ae *hostkey.AddressError
 	switch {
+	case errors.As(err, &ae):
+		v.errf(f, "is not host[:port]: %s", ae.Reason)
 	case err != nil:
-		v.errf(f, "%q is not host[:port]: %v", reg.Endpoint, strings.TrimPrefix(err.Error(), ErrBadAddress.Error()+" "))
+		v.errf(f, "is not host[:port]")
 	case scheme != "" && scheme != "https" && scheme != "http":
-		v.errf(f, "scheme %q is not supported; write https:// (the default) or http:// for a plain-HTTP registry", scheme)
+		v.errf(f, "the scheme is not supported; write https:// (the default) or http:// for a plain-HTTP registry")
 	default:
 		reg.Host = host
 		reg.Scheme = scheme
@@ -177,8 +188,24 @@ func (v *checker) oneSecret(p, field string, inline bool, file, env string) {
 	case given[0] == field+"File" && !filepath.IsAbs(file):
 		v.errf(p+"."+given[0], "must be an absolute path to a file holding the secret")
 	case given[0] == field+"Env" && !envNameRE().MatchString(env):
-		v.errf(p+"."+given[0], "%q is not an environment variable name", env)
+		v.errf(p+"."+given[0], "is not an environment variable name: write the variable's name (capital letters, digits and _, such as %s), and put the secret itself in the daemon's environment", envExample[field])
 	}
+}
+
+// envExample is a variable name to show for each secret field.
+var envExample = map[string]string{"password": "HARBOR_PASSWORD", "secretAccessKey": "AWS_SECRET_ACCESS_KEY"}
+
+// endpointSecret says why an endpoint may hold a secret, or "": user
+// information or a query string, which no registry endpoint needs and in
+// which passwords and tokens travel.
+func endpointSecret(endpoint string) string {
+	switch {
+	case hostkey.HasUserInfo(endpoint):
+		return "holds a user name or password (user:password@); give only host[:port], and the credentials in username and passwordFile"
+	case strings.ContainsAny(endpoint, "?#"):
+		return "holds a query string or a #fragment; give only host[:port] (a token in a URL belongs in passwordFile)"
+	}
+	return ""
 }
 
 func (v *checker) ecr(reg *Registry, p string) {
@@ -190,7 +217,7 @@ func (v *checker) ecr(reg *Registry, p string) {
 	h, isECR := ecrhost.Parse(reg.Host)
 	switch {
 	case reg.Region != "" && !ecrhost.ValidRegion(reg.Region):
-		v.errf(p+".region", "%q is not an AWS region, such as us-west-2", reg.Region)
+		v.errf(p+".region", "is not an AWS region, such as us-west-2")
 	case reg.Region != "":
 		h.Region = reg.Region
 	case !isECR && reg.Host != "":
@@ -233,7 +260,7 @@ func (v *checker) awsCredentials(c *AWSCredentials, p string) {
 	case "":
 		v.errf(p+".type", "is required: write secret, sts or default")
 	default:
-		v.errf(p+".type", "%q is not a credentials type; write secret, sts or default", c.Type)
+		v.errf(p+".type", "is not a credentials type; write secret, sts or default")
 	}
 }
 
@@ -245,7 +272,7 @@ func (v *checker) sts(c *AWSCredentials, p string) {
 	case c.RoleArn == "":
 		v.errf(p+".roleArn", "is required for sts: the role to assume, such as arn:aws:iam::123456789012:role/ecr-pull")
 	case !roleArnRE().MatchString(c.RoleArn):
-		v.errf(p+".roleArn", "%q is not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME", c.RoleArn)
+		v.errf(p+".roleArn", "is not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME")
 	}
 	if c.SessionName != "" && !sessionNameRE().MatchString(c.SessionName) {
 		v.errf(p+".sessionName", "must be 2 to 64 letters, digits or +=,.@-_")

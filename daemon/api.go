@@ -15,6 +15,8 @@ import (
 )
 
 // FirstTokenWait is how long a request waits for a registry's first token.
+// While it waits, the daemon sends an interim 102 Processing, so that a
+// client knows it is alive.
 const FirstTokenWait = 10 * time.Second
 
 func (d *Daemon) routes() http.Handler {
@@ -31,7 +33,10 @@ type callerHandler func(w http.ResponseWriter, r *http.Request, c access.Caller)
 // refuses everyone else, including a caller whose identity is unknown.
 func (d *Daemon) admit(next callerHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		res, _ := r.Context().Value(callerKey{}).(callerResult)
+		res, ok := r.Context().Value(callerKey{}).(peerAddr)
+		if !ok {
+			res.err = errors.New("no caller for this request")
+		}
 		if res.err != nil || !d.mayAsk(res.caller) {
 			d.log.Warn("refused caller", "uid", res.caller.UID, "pid", res.caller.PID, "path", r.URL.Path,
 				"server", r.URL.Query().Get("server"), "registry", d.registryName(r.URL.Query().Get("server")), "err", res.err)
@@ -70,8 +75,18 @@ func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c acc
 		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage,
 			Reason: creds.NotFoundReason(st.cfg, reg, err, server)})
 		return localapi.CodeNotFound
+	case r.Header.Get(localapi.ClientHeader) == localapi.ClientKubelet && !reg.ForNode():
+		// The kubelet serves every pod on the node: allow would not hold.
+		d.log.Info("kubelet plugin not given a registry that allow restricts", "registry", reg.Name, "reason", "nodeWide is not set")
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
+		return localapi.CodeNotFound
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), FirstTokenWait)
+	if reg.IsProtected() && st.tokens.firstPending(reg) {
+		// Alive, and waiting on AWS: clients with a short deadline for
+		// dead daemons (localapi.DaemonDeadline) wait for this answer.
+		w.WriteHeader(http.StatusProcessing)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.opts.FirstTokenWait)
 	defer cancel()
 	got, err := creds.Get(ctx, reg, st.tokens, d.opts.Clock.Now())
 	if err != nil {

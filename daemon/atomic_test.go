@@ -41,7 +41,7 @@ func TestAtomicWriterChild(t *testing.T) {
 	case "hosts":
 		line := "# padding: a big file takes long enough to write that the parent can kill the writer halfway\n"
 		data := []byte(hostsMarker + "server = \"https://new.example\"\n" + strings.Repeat(line, size/len(line)))
-		_, err = writeHostsFile(path, data)
+		_, err = writeHostsFile(filepath.Dir(filepath.Dir(path)), filepath.Base(filepath.Dir(path)), data)
 	case "cache":
 		tok := creds.Token{Password: secret.New(strings.Repeat("n", size)), ExpiresAt: time.Now().Add(time.Hour)}
 		err = tokencache.New(filepath.Dir(path), nil).Put(filepath.Base(path), tok)
@@ -70,7 +70,7 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := hostsPath(dir, reg.Host)
-		if _, err := writeHostsFile(path, old); err != nil {
+		if _, err := writeHostsFile(dir, reg.Host, old); err != nil {
 			t.Fatal(err)
 		}
 		atomicKillWriter(t, "hosts", path, old, func() error {
@@ -94,9 +94,9 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		atomicKillWriter(t, "cache", path, old, func() error {
-			tok, ok := cache.Get(name)
-			if !ok || tok.Password.Reveal() != "old-token" {
-				return fmt.Errorf("the cache no longer gives the old token (found %v)", ok)
+			tok, err := cache.Get(name)
+			if err != nil || tok.Password.Reveal() != "old-token" {
+				return fmt.Errorf("the cache no longer gives the old token: %v", err)
 			}
 			return nil
 		})

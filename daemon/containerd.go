@@ -9,11 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
-	"github.com/google/renameio/v2"
 	"github.com/pelletier/go-toml/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
@@ -45,8 +44,9 @@ type tokenSource interface {
 }
 
 // containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry with
-// credentials, with an Authorization header containerd sends on every
-// request (containerd never calls a credential helper). apply follows the
+// credentials that is for the whole node (config.Registry.ForNode), with an
+// Authorization header containerd sends on every request (containerd never
+// calls a credential helper). apply follows the
 // config, refreshed follows the token loops, status shows write failures.
 // A failed write is logged and shown in status, and retried at the next
 // reload or token refresh.
@@ -77,7 +77,7 @@ func (c *containerdSink) apply(cfg *config.Config, tokens tokenSource) {
 	fresh := map[ecrtoken.Key]creds.Token{}
 	if dir != "" {
 		for _, r := range cfg.Registries {
-			if r.Type == config.TypeBasic || r.IsProtected() {
+			if (r.Type == config.TypeBasic || r.IsProtected()) && r.ForNode() {
 				regs = append(regs, r)
 			}
 			if r.IsProtected() {
@@ -174,12 +174,11 @@ func (c *containerdSink) write(reg *config.Registry) {
 	if pass.IsZero() {
 		return
 	}
-	path := hostsPath(c.dir, reg.Host)
 	data, err := renderHostsFile(reg, user+":"+pass.Reveal())
 	if err == nil {
 		var changed bool
-		if changed, err = writeHostsFile(path, data); changed {
-			c.log.Info("containerd hosts.toml written", "registry", reg.Name, "path", path)
+		if changed, err = writeHostsFile(c.dir, reg.Host, data); changed {
+			c.log.Info("containerd hosts.toml written", "registry", reg.Name, "path", hostsPath(c.dir, reg.Host))
 		}
 	}
 	delete(c.errs, reg.Host)
@@ -191,34 +190,55 @@ func (c *containerdSink) write(reg *config.Registry) {
 }
 
 // prune removes the files it wrote in dir for hosts that keep does not
-// list, and their folders when nothing else is left in them.
+// list, and their folders when nothing else is left in them; and the temp
+// files of interrupted writes in every host's folder. It follows no link.
 func (c *containerdSink) prune(dir string, keep map[string]bool) {
-	entries, err := os.ReadDir(dir)
+	root, err := openFolder(nil, dir, false)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			c.log.Warn("containerd hosts folder not readable", "dir", dir, "err", err)
+			c.log.Warn("containerd hosts folder not usable", "dir", dir, "err", err)
 		}
 		return
 	}
+	defer root.Close()
+	entries, err := root.ReadDir(-1)
+	if err != nil {
+		c.log.Warn("containerd hosts folder not readable", "dir", dir, "err", err)
+		return
+	}
 	for _, e := range entries {
-		if !e.IsDir() || keep[e.Name()] {
-			continue
+		if e.IsDir() {
+			c.pruneHost(root, e.Name(), keep[e.Name()])
 		}
-		path := filepath.Join(dir, e.Name(), "hosts.toml")
-		if data, err := readOurs(path); err != nil || data == nil {
-			continue // not ours, or no file: none of our business
-		}
-		if err := os.Remove(path); err != nil {
-			c.log.Warn("containerd hosts.toml not removed", "path", path, "err", err)
-			continue
-		}
-		_ = os.Remove(filepath.Dir(path)) // only when empty
-		c.log.Info("containerd hosts.toml removed: the registry left the config", "path", path)
 	}
 }
 
+// pruneHost cleans one host's folder; unless keep, it removes the
+// hosts.toml the daemon wrote there, and the folder once empty.
+func (c *containerdSink) pruneHost(root *os.File, host string, keep bool) {
+	folder, err := openFolder(root, host, false)
+	if err != nil {
+		return // a link, or a folder that is not ours to change
+	}
+	defer folder.Close()
+	removeStaleTemps(folder)
+	if keep {
+		return
+	}
+	path := hostsPath(root.Name(), host)
+	if data, _, err := readOurs(folder, path); err != nil || data == nil {
+		return // not ours, or no file: none of our business
+	}
+	if err := unix.Unlinkat(int(folder.Fd()), hostsFileName, 0); err != nil {
+		c.log.Warn("containerd hosts.toml not removed", "path", path, "err", err)
+		return
+	}
+	_ = unix.Unlinkat(int(root.Fd()), host, unix.AT_REMOVEDIR) // only when empty
+	c.log.Info("containerd hosts.toml removed: the registry left the config", "path", path)
+}
+
 // hostsPath is where containerd looks for host's hosts.toml.
-func hostsPath(dir, host string) string { return filepath.Join(dir, host, "hosts.toml") }
+func hostsPath(dir, host string) string { return filepath.Join(dir, host, hostsFileName) }
 
 // hostsServer is the top of containerd's hosts.toml; the [host] table
 // follows it (renderHostsFile).
@@ -263,58 +283,6 @@ func renderHostsFile(reg *config.Registry, userPass string) ([]byte, error) {
 		return nil, fmt.Errorf("encode hosts.toml for %s: %w", reg.Host, err)
 	}
 	return b.Bytes(), nil
-}
-
-// writeHostsFile replaces path with data, atomically and with mode 0600,
-// unless it already holds exactly that. It refuses a file it did not write.
-func writeHostsFile(path string, data []byte) (changed bool, err error) {
-	old, err := readOurs(path)
-	if err != nil {
-		return false, err
-	}
-	if old != nil && bytes.Equal(old, data) {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() == HostsFileMode {
-			return false, nil
-		}
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
-	}
-	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(HostsFileMode))
-	if err != nil {
-		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
-	}
-	defer func() { _ = f.Cleanup() }() // removes the temp file unless renamed
-	if _, err := f.Write(data); err != nil {
-		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
-		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
-	}
-	return true, nil
-}
-
-// readOurs returns the file at path if the daemon wrote it, nil if there
-// is none, and errNotOurs if someone else's file is there.
-func readOurs(path string) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("cannot read %s: %w", path, bare(err))
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s %w", path, errNotOurs)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, bare(err))
-	}
-	if !strings.HasPrefix(string(data), markerPrefix) {
-		return nil, fmt.Errorf("%s %w", path, errNotOurs)
-	}
-	return data, nil
 }
 
 // bare drops the path an *os.PathError repeats (the temp file's name).

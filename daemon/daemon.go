@@ -44,10 +44,23 @@ type Options struct {
 	// SocketCheck is how often the daemon checks that its socket file is
 	// still there, and listens again when it was deleted.
 	SocketCheck time.Duration
+	// FirstTokenWait is how long a request waits for a registry's first
+	// token; default FirstTokenWait.
+	FirstTokenWait time.Duration
+	// SocketMaxConns and MetricsMaxConns bound the connections the socket
+	// and the metrics port serve at once; IdleTimeout closes a keep-alive
+	// connection that sends nothing for that long. Defaults: the constants
+	// of the same names.
+	SocketMaxConns  int
+	MetricsMaxConns int
+	IdleTimeout     time.Duration
 	// StateDir keeps ECR tokens across restarts (files 0600 in a 0700
 	// folder); empty: tokens live in memory only. `ocicred daemon` passes
 	// OCICRED_CACHE_DIR, else /var/lib/ocicred (the unit's StateDirectory).
 	StateDir string
+
+	// listening, when set, runs as soon as the socket exists (tests).
+	listening func()
 }
 
 // ErrConfig marks a config that keeps the daemon from starting (exit 2).
@@ -98,6 +111,18 @@ func New(opts Options) *Daemon {
 	if opts.SocketCheck == 0 {
 		opts.SocketCheck = 5 * time.Second
 	}
+	if opts.FirstTokenWait <= 0 {
+		opts.FirstTokenWait = FirstTokenWait
+	}
+	if opts.SocketMaxConns <= 0 {
+		opts.SocketMaxConns = SocketMaxConns
+	}
+	if opts.MetricsMaxConns <= 0 {
+		opts.MetricsMaxConns = MetricsMaxConns
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = IdleTimeout
+	}
 	d.opts = opts
 	d.tokens = newTokenStore(opts.Fetch, opts.Clock, opts.Logger.With("component", "refresh"))
 	if opts.StateDir != "" {
@@ -114,6 +139,13 @@ func New(opts Options) *Daemon {
 // Run loads the config, listens, tells the service manager it is ready,
 // and serves until ctx is done. A bad config at start is ErrConfig.
 func (d *Daemon) Run(ctx context.Context) error {
+	// Catch SIGHUP before the socket exists: from then on the service
+	// manager may send it, and its default action would kill the daemon
+	// (which systemd counts as a clean exit). One that comes while
+	// starting is a reload once ready.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	// Watch first: an edit made once the config is read is never missed.
 	watcher, err := config.NewWatcher(d.opts.ConfigPath, d.opts.Debounce, d.log.With("component", "watch"))
 	if err != nil {
@@ -127,16 +159,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.tokens.close()
 	srv := &http.Server{
 		Handler:           d.routes(),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: HeaderTimeout,
+		WriteTimeout:      d.opts.FirstTokenWait + writeSlack,
+		IdleTimeout:       d.opts.IdleTimeout,
 		ConnContext:       withCaller,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(socketListener(ln, d.opts.SocketMaxConns)); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve %s: %w", d.socket, err)
 		}
 		return nil
@@ -183,6 +214,9 @@ func (d *Daemon) start() (cfg *config.Config, api, metrics net.Listener, err err
 		}
 		return nil, nil, nil, err
 	}
+	if d.opts.listening != nil {
+		d.opts.listening()
+	}
 	d.tokens.sync(cfg) // first fetches start now; answers wait for them
 	d.containerd.apply(cfg, d.tokens)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
@@ -223,21 +257,4 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// withCaller stores the peer's identity in each connection's context; a
-// peer whose identity cannot be read is refused later (fail closed).
-func withCaller(ctx context.Context, c net.Conn) context.Context {
-	caller, err := access.FromConn(c)
-	if err != nil {
-		return context.WithValue(ctx, callerKey{}, callerResult{err: err})
-	}
-	return context.WithValue(ctx, callerKey{}, callerResult{caller: caller})
-}
-
-type callerKey struct{}
-
-type callerResult struct {
-	caller access.Caller
-	err    error
 }

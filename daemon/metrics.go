@@ -11,8 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/ocicred/ocicred/internal/buildinfo"
+	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
@@ -64,7 +66,8 @@ func (m *metrics) refreshed(names []string, err error) {
 	}
 }
 
-// errorReason is an AWS error code, "NoCredentials", "timeout" or "other".
+// errorReason is an AWS error code, "NoCredentials", "timeout",
+// "clock_skew" or "other".
 func errorReason(err error) string {
 	var ae *ecrtoken.Failure
 	switch {
@@ -74,6 +77,8 @@ func errorReason(err error) string {
 		return "NoCredentials"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case errors.Is(err, creds.ErrClockSkew):
+		return "clock_skew"
 	}
 	return "other"
 }
@@ -126,14 +131,14 @@ func (c *expiryCollector) Collect(ch chan<- prometheus.Metric) {
 func (d *Daemon) serveMetrics(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: HeaderTimeout, WriteTimeout: WriteTimeout, IdleTimeout: d.opts.IdleTimeout}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(netutil.LimitListener(ln, d.opts.MetricsMaxConns)); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil

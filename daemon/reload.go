@@ -1,9 +1,6 @@
 package daemon
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/ocicred/ocicred/config"
 )
 
@@ -14,11 +11,7 @@ func (d *Daemon) load() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(d.opts.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.opts.ConfigPath, err)
-	}
-	if err := config.CheckMode(cfg, st.Mode()); err != nil {
+	if err := config.CheckMode(cfg, cfg.Mode); err != nil {
 		return nil, err
 	}
 	return cfg, nil

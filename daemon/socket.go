@@ -85,6 +85,6 @@ func (d *Daemon) keepSocket(ctx context.Context, srv *http.Server) {
 			continue
 		}
 		d.log.Warn("socket file was deleted; listening again", "socket", d.socket)
-		go func() { _ = srv.Serve(ln) }()
+		go func() { _ = srv.Serve(socketListener(ln, d.opts.SocketMaxConns)) }()
 	}
 }

@@ -32,6 +32,9 @@ func (s *state) status() []localapi.RegistryStatus {
 		default:
 			s.tokens.status(r, &rs)
 		}
+		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
+			rs.Note = config.NodeWideNote
+		}
 		s.containerd.status(r, &rs)
 		out = append(out, rs)
 	}

@@ -184,8 +184,12 @@ func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
 		return creds.Token{}
 	}
 	for _, n := range names {
-		if tok, ok := s.cache.Get(tokencache.Name(n, string(key))); ok {
+		tok, err := s.cache.Get(tokencache.Name(n, string(key)))
+		switch {
+		case err == nil:
 			return tok
+		case !errors.Is(err, tokencache.ErrNoToken):
+			s.log.Warn("state cache not used; fetching a new token", "registry", n, "err", err)
 		}
 	}
 	return creds.Token{}
@@ -207,6 +211,13 @@ func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) 
 // next one.
 func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
 	now := s.clock.Now()
+	if err == nil {
+		// Expired on arrival: fetching again at once would loop every
+		// second for good. It is a failure, backed off like any other.
+		if err = creds.CheckFresh(tok, now); err != nil {
+			tok = creds.Token{}
+		}
+	}
 	e.mu.Lock()
 	var wait time.Duration
 	if err == nil {
@@ -298,6 +309,21 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", e.tok.ExpiresAt.UTC().Format(time.RFC3339), e.lastErr)
 	}
 	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// firstPending reports whether reg's identity still waits for its first
+// fetch to finish.
+func (s *tokenStore) firstPending(reg *config.Registry) bool {
+	e, ok := s.entry(reg)
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.first:
+		return false
+	default:
+		return true
+	}
 }
 
 // current is reg's token when there is one and it has not expired,

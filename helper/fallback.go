@@ -27,7 +27,8 @@ const FallbackTimeout = 30 * time.Second
 // with the caller's own rights.
 type execFallback struct {
 	configPath string
-	stderr     io.Writer // their reasons; io.Discard unless debugging
+	stderr     io.Writer // their stderr: everything when debugging, else only what needs fixing
+	quiet      bool      // ask them to leave out where the answer came from
 }
 
 func (f *execFallback) get(ctx context.Context, server string) (string, string, error) {
@@ -37,7 +38,7 @@ func (f *execFallback) get(ctx context.Context, server string) (string, string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, runErr := f.run(ctx, bin, "get", "--config", f.configPath, server)
+	out, runErr := f.run(ctx, bin, f.args("get", server)...)
 	return parseGetOutput(out, runErr)
 }
 
@@ -48,15 +49,42 @@ func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, err := f.run(ctx, bin, "list", "--config", f.configPath)
-	if err != nil {
-		return nil, fmt.Errorf("ocicred list: %s", firstLine(strings.TrimSpace(string(out))))
+	out, err := f.run(ctx, bin, f.args("list")...)
+	return parseListOutput(out, err)
+}
+
+// parseListOutput turns `ocicred list`'s stdout and exit status back into
+// the helper's answer: the JSON object, or the one line saying why not.
+func parseListOutput(out []byte, runErr error) (map[string]string, error) {
+	if runErr != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(runErr, &exitErr) {
+			return nil, fmt.Errorf("run ocicred list: %w", runErr)
+		}
+		if reason := firstLine(strings.TrimSpace(string(out))); reason != "" {
+			return nil, fmt.Errorf("ocicred list: %s", reason)
+		}
+		return nil, fmt.Errorf("ocicred list failed (%v) and said nothing; run it by hand to see why", runErr)
 	}
 	m := map[string]string{}
 	if err := json.Unmarshal(out, &m); err != nil {
 		return nil, errors.New("ocicred list printed something that is not a JSON object")
 	}
 	return m, nil
+}
+
+// args is the command line of `ocicred <command>`, with the positional
+// arguments after "--": a server address that starts with "-" stays an
+// address, never a flag.
+func (f *execFallback) args(command string, positional ...string) []string {
+	args := []string{command, "--config", f.configPath}
+	if f.quiet {
+		args = append(args, "--quiet")
+	}
+	if len(positional) == 0 {
+		return args
+	}
+	return append(append(args, "--"), positional...)
 }
 
 func (f *execFallback) run(ctx context.Context, bin string, args ...string) ([]byte, error) {

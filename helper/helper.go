@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -28,6 +29,13 @@ type Options struct {
 	FallbackList func(ctx context.Context) (map[string]string, error)
 	// Debug, when set, receives a line about each answer (OCICRED_DEBUG=1).
 	Debug io.Writer
+	// DaemonTimeout bounds the wait for the daemon's answer; then the
+	// answer is worked out without it. Default localapi.DaemonDeadline.
+	DaemonTimeout time.Duration
+	// Warn receives, even when Debug is not set, what the user must fix:
+	// the fallback's note that tokens cannot be cached (so every pull
+	// waits for AWS). main passes os.Stderr; nil discards.
+	Warn io.Writer
 }
 
 // Helper implements credentials.Helper.
@@ -40,18 +48,26 @@ var _ credentials.Helper = (*Helper)(nil)
 
 // New returns a helper.
 func New(opts Options) *Helper {
+	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
 	if opts.Debug == nil {
 		opts.Debug = io.Discard
+		fb.stderr, fb.quiet = opts.Warn, true
 	}
-	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
+	if fb.stderr == nil {
+		fb.stderr = io.Discard
+	}
 	if opts.Fallback == nil {
 		opts.Fallback = fb.get
 	}
 	if opts.FallbackList == nil {
 		opts.FallbackList = fb.list
 	}
+	if opts.DaemonTimeout <= 0 {
+		opts.DaemonTimeout = localapi.DaemonDeadline
+	}
 	client := localapi.NewClient(opts.Socket)
 	client.Name = localapi.ClientHelper
+	client.Deadline = opts.DaemonTimeout
 	return &Helper{opts: opts, client: client}
 }
 

@@ -43,7 +43,7 @@ func main() {
 			fail(fmt.Errorf("input is larger than 64 KiB; send one server address"))
 		}
 	}
-	opts := helper.Options{ConfigPath: helper.ConfigPath(), Socket: helper.Socket()}
+	opts := helper.Options{ConfigPath: helper.ConfigPath(), Socket: helper.Socket(), Warn: os.Stderr}
 	if os.Getenv("OCICRED_DEBUG") != "" {
 		opts.Debug = os.Stderr
 	}

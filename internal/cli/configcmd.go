@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -35,10 +34,7 @@ file:line:column and field. Exit 0 when valid, 2 when not.`,
 func (g *globals) validate(path string) error {
 	cfg, err := config.Load(path)
 	if err == nil {
-		var st os.FileInfo
-		if st, err = os.Stat(path); err == nil {
-			err = config.CheckMode(cfg, st.Mode())
-		}
+		err = config.CheckMode(cfg, cfg.Mode)
 	}
 	if err != nil {
 		var es config.Errors
@@ -52,5 +48,10 @@ func (g *globals) validate(path string) error {
 		return exitWith(ExitUsage, nil)
 	}
 	fmt.Fprintf(g.stdout, "%s: valid, %d registries\n", path, len(cfg.Registries))
+	for i, r := range cfg.Registries {
+		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
+			fmt.Fprintf(g.stdout, "%s: registries[%d] (%s): note: %s\n", path, i, r.Name, config.NodeWideNote)
+		}
+	}
 	return nil
 }

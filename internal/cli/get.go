@@ -41,12 +41,14 @@ out from the config file with this user's rights.`,
 		},
 	}
 	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "answer from the config file without asking the daemon (the helper's fallback)")
+	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing, not where the answer came from (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("quiet")
 	return cmd
 }
 
 func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 	res, err := g.resolve(ctx, host, noDaemon)
-	if res.reason != "" {
+	if res.reason != "" && !g.quiet {
 		fmt.Fprintln(g.stderr, res.reason)
 	}
 	switch {
@@ -82,6 +84,7 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 	sock := g.socketPath()
 	client := localapi.NewClient(sock)
 	client.Name = g.clientName
+	client.Deadline = localapi.DaemonDeadline
 	got, err := client.Credentials(ctx, host)
 	switch {
 	case err == nil:
@@ -115,8 +118,11 @@ func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolutio
 		return resolution{reason: prefix + "cannot read the config, so nothing is managed for this user: " + err.Error()}, creds.ErrNotFound
 	}
 	reg, err := creds.Match(cfg, access.Self(), host)
-	if err != nil {
+	switch {
+	case err != nil:
 		return resolution{reason: prefix + creds.NotFoundReason(cfg, reg, err, host)}, err
+	case g.clientName == localapi.ClientKubelet && !reg.ForNode():
+		return resolution{reason: fmt.Sprintf("%sregistry %s: %s", prefix, reg.Name, config.NodeWideNote)}, creds.ErrNotFound
 	}
 	if err := reg.ResolveSecrets(config.OS); err != nil {
 		return resolution{}, err

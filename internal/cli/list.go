@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ import (
 // user may have, from the daemon on the config's socket or from the file.
 // No network call. Hidden: users run docker-credential-ocicred list.
 func newListCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "Print the managed endpoints and user names as the helper's list does",
 		Hidden:  true,
@@ -25,18 +26,24 @@ func newListCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client := localapi.NewClient(g.socketPath())
 			client.Name = g.clientName
+			client.Deadline = localapi.DaemonDeadline
 			out, err := client.List(cmd.Context())
 			if errors.Is(err, localapi.ErrUnreachable) {
-				cfg, rerr := config.Read(g.configPath)
-				if rerr != nil {
-					return exitWith(ExitFailure, rerr)
+				var cfg *config.Config
+				if cfg, err = config.Read(g.configPath); err == nil {
+					out = creds.List(cfg, access.Self())
 				}
-				out, err = creds.List(cfg, access.Self()), nil
 			}
 			if err != nil {
-				return exitWith(ExitFailure, err)
+				// The reason on stdout, as get does: the helper passes
+				// the first line on to its caller.
+				fmt.Fprintln(g.stdout, err)
+				return exitWith(ExitFailure, nil)
 			}
 			return json.NewEncoder(g.stdout).Encode(out)
 		},
 	}
+	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("quiet")
+	return cmd
 }

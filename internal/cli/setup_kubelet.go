@@ -65,7 +65,7 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	provider, matched := g.kubeletProvider(cfg)
+	provider, left := g.kubeletProvider(cfg)
 	setProvider(doc, provider)
 	var out []byte
 	if isJSON { // keep a JSON file JSON: tools edit it with jq
@@ -87,7 +87,10 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	if err := renameio.WriteFile(configFile, out, mode, renameio.WithTempDir(filepath.Dir(configFile))); err != nil {
 		return exitWith(ExitFailure, err)
 	}
-	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, matched)
+	fmt.Fprintf(g.stdout, "%s: provider %q matches %d registries\n", configFile, kubeletPluginName, len(provider["matchImages"].([]string)))
+	for _, r := range left {
+		fmt.Fprintf(g.stdout, "%s: left out: %s\n", r.Name, config.NodeWideNote)
+	}
 	link, err := linkPlugin(binDir)
 	if err != nil {
 		return exitWith(ExitFailure, err)
@@ -96,13 +99,18 @@ func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	return nil
 }
 
-// kubeletProvider is ocicred's entry in the CredentialProviderConfig, and
-// how many registries its matchImages lists.
-func (g *globals) kubeletProvider(cfg *config.Config) (map[string]any, int) {
-	var match []string
+// kubeletProvider is ocicred's entry in the CredentialProviderConfig: it
+// matches every registry with credentials that is for the whole node, and
+// returns those left out because allow restricts them.
+func (g *globals) kubeletProvider(cfg *config.Config) (provider map[string]any, left []*config.Registry) {
+	match := []string{}
 	for _, r := range cfg.Registries {
-		if r.Type == config.TypeBasic || r.IsProtected() {
+		switch {
+		case r.Type != config.TypeBasic && !r.IsProtected():
+		case r.ForNode():
 			match = append(match, r.Host)
+		default:
+			left = append(left, r)
 		}
 	}
 	p := map[string]any{
@@ -122,7 +130,7 @@ func (g *globals) kubeletProvider(cfg *config.Config) (map[string]any, int) {
 	if env != nil {
 		p["env"] = env
 	}
-	return p, len(match)
+	return p, left
 }
 
 // readProviderConfig reads an existing CredentialProviderConfig, or starts

@@ -57,6 +57,11 @@ func printStatus(g *globals, st *localapi.Status) {
 			dash(r.ExpiresAt), dash(r.RefreshedAt), dash(r.NextRefreshAt), dash(r.LastError))
 	}
 	tw.Flush()
+	for _, r := range st.Registries {
+		if r.Note != "" {
+			fmt.Fprintf(g.stdout, "\n%s: %s\n", r.Name, r.Note)
+		}
+	}
 }
 
 func dash(s string) string {

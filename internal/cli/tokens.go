@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"time"
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
@@ -14,14 +17,23 @@ import (
 // cachedTokens is the daemon-less ECR token source: the token cache first,
 // then AWS, whose answer is cached for the next call.
 type cachedTokens struct {
-	cache   *tokencache.Cache // nil: no cache folder
-	fetcher *ecrtoken.Fetcher
-	log     io.Writer
+	cache    *tokencache.Cache // nil: no cache folder
+	noCache  error             // why there is no cache folder
+	fetcher  *ecrtoken.Fetcher
+	log      io.Writer // where each answer came from (the helper hides it unless debugging)
+	warn     io.Writer // what the user must fix, shown even to the helper's callers
+	warnOnce sync.Once
 }
 
 func (g *globals) localTokens() creds.Tokens {
-	t := &cachedTokens{fetcher: ecrtoken.NewFetcher(), log: g.stderr}
-	if dir, err := tokencache.Dir(); err == nil {
+	t := &cachedTokens{fetcher: ecrtoken.NewFetcher(), log: g.stderr, warn: g.stderr}
+	if g.quiet {
+		t.log = io.Discard
+	}
+	dir, err := tokencache.Dir()
+	if err != nil {
+		t.noCache = err
+	} else {
 		t.cache = tokencache.New(dir, nil)
 	}
 	return t
@@ -30,19 +42,35 @@ func (g *globals) localTokens() creds.Tokens {
 func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.Token, error) {
 	name := tokencache.Name(reg.Name, string(ecrtoken.KeyOf(reg)))
 	if t.cache != nil {
-		if tok, ok := t.cache.Get(name); ok {
+		tok, err := t.cache.Get(name)
+		switch {
+		case err == nil:
 			fmt.Fprintf(t.log, "registry %s: token from the cache\n", reg.Name)
 			return tok, nil
+		case !errors.Is(err, tokencache.ErrNoToken):
+			t.cacheUnusable(err)
 		}
 	}
 	tok, err := t.fetcher.Fetch(ctx, reg)
 	if err != nil {
 		return creds.Token{}, err
 	}
-	if t.cache != nil {
-		if err := t.cache.Put(name, tok); err != nil {
-			fmt.Fprintf(t.log, "registry %s: %v\n", reg.Name, err)
-		}
+	if err := creds.CheckFresh(tok, time.Now()); err != nil {
+		return creds.Token{}, err
+	}
+	if t.cache == nil {
+		t.cacheUnusable(t.noCache)
+	} else if err := t.cache.Put(name, tok); err != nil {
+		t.cacheUnusable(err)
 	}
 	return tok, nil
+}
+
+// cacheUnusable says once per run that the token cache is not used: every
+// pull then waits for AWS, and the user can fix it. Said on stderr even for
+// the helper, which hides everything else unless debugging.
+func (t *cachedTokens) cacheUnusable(err error) {
+	t.warnOnce.Do(func() {
+		fmt.Fprintf(t.warn, "ocicred: tokens are not cached, so every pull asks AWS: %v\n", err)
+	})
 }

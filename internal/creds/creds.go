@@ -49,6 +49,20 @@ type UnavailableError struct {
 func (e *UnavailableError) Error() string { return fmt.Sprintf("registry %s: %v", e.Registry, e.Err) }
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
+// ErrClockSkew: a token was already expired when it arrived. Tokens last
+// hours (ECR: 12 h), so the node's clock is ahead by more than that.
+var ErrClockSkew = errors.New("the node's clock looks wrong")
+
+// CheckFresh refuses a token that has just been issued and yet has expired
+// by now. The error wraps ErrClockSkew and says what to check.
+func CheckFresh(tok Token, now time.Time) error {
+	if now.Before(tok.ExpiresAt) {
+		return nil
+	}
+	return fmt.Errorf("%w: a token just issued expires at %s, but this node's time is already %s; fix the clock (timedatectl status, chronyc tracking)",
+		ErrClockSkew, tok.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+}
+
 // Token is an ECR registry password and when it expires.
 type Token struct {
 	Password  secret.Secret

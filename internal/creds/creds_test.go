@@ -114,3 +114,16 @@ func TestList(t *testing.T) {
 		t.Errorf("allowed caller's list lacks closed.example: %v", got)
 	}
 }
+
+func TestCheckFresh(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := CheckFresh(Token{ExpiresAt: now.Add(time.Second)}, now); err != nil {
+		t.Errorf("a token with a second left: %v", err)
+	}
+	for _, exp := range []time.Time{now, now.Add(-12 * time.Hour)} {
+		err := CheckFresh(Token{ExpiresAt: exp}, now)
+		if !errors.Is(err, ErrClockSkew) || !strings.Contains(err.Error(), "fix the clock") {
+			t.Errorf("a token that expired at %s: %v", exp, err)
+		}
+	}
+}

@@ -17,6 +17,51 @@ import (
 // ErrBadAddress is the kind of error Key returns.
 var ErrBadAddress = errors.New("invalid server address")
 
+// AddressError is a server address Split refuses. Reason says what is
+// wrong without repeating any part of the address; Error quotes the
+// address through Printable (so without user information).
+type AddressError struct {
+	Addr   string // as given
+	Reason string
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("%s %q: %s", ErrBadAddress, Printable(e.Addr), e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrBadAddress) hold.
+func (e *AddressError) Unwrap() error { return ErrBadAddress }
+
+// HasUserInfo reports whether addr holds user information before its host
+// (https://user:password@host): a secret, in every case ocicred sees.
+func HasUserInfo(addr string) bool {
+	s := addr
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.Contains(s, "@")
+}
+
+// withoutUserInfo replaces addr's user information with "…@".
+func withoutUserInfo(addr string) string {
+	if !HasUserInfo(addr) {
+		return addr
+	}
+	scheme, rest := "", addr
+	if i := strings.Index(rest, "://"); i >= 0 {
+		scheme, rest = rest[:i+3], rest[i+3:]
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	return scheme + "…" + rest[at:]
+}
+
 // dockerHub is the key every Docker Hub alias is matched under: docker sends
 // https://index.docker.io/v1/, skopeo docker.io, others registry-1.docker.io.
 const dockerHub = "docker.io"
@@ -36,6 +81,9 @@ func Key(addr string) (string, error) {
 // Split returns the scheme (empty when none is written) and the host key
 // of addr.
 func Split(addr string) (scheme, host string, err error) {
+	if HasUserInfo(addr) {
+		return "", "", &AddressError{Addr: addr, Reason: "it holds a user name or password (user:password@); give only the host"}
+	}
 	s := strings.TrimSpace(addr)
 	if i := strings.Index(s, "://"); i >= 0 {
 		scheme, s = strings.ToLower(s[:i]), s[i+3:]
@@ -45,7 +93,7 @@ func Split(addr string) (scheme, host string, err error) {
 	}
 	s = strings.ToLower(s)
 	if err := checkHostPort(s); err != nil {
-		return "", "", fmt.Errorf("%w %q: %v", ErrBadAddress, Printable(addr), err)
+		return "", "", &AddressError{Addr: addr, Reason: err.Error()}
 	}
 	if dockerHubAliases[s] {
 		s = dockerHub
@@ -66,7 +114,7 @@ func checkHostPort(s string) error {
 		}
 		host, port = s[1:end], strings.TrimPrefix(s[end+1:], ":")
 		if net.ParseIP(host) == nil {
-			return fmt.Errorf("%q is not an IPv6 address", host)
+			return errors.New("what is in [ ] is not an IPv6 address")
 		}
 		if rest := s[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
 			return errors.New("text after the IPv6 address")
@@ -81,11 +129,11 @@ func checkHostPort(s string) error {
 	}
 	if port != "" || strings.HasSuffix(s, ":") {
 		if strings.TrimLeft(port, "0123456789") != "" || strings.HasPrefix(port, "0") {
-			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+			return errors.New("the port is not a number from 1 to 65535")
 		}
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+			return errors.New("the port is not a number from 1 to 65535")
 		}
 	}
 	return nil
@@ -111,8 +159,11 @@ func checkHostname(h string) error {
 	return nil
 }
 
-// Printable cuts an address for an error message and hides control bytes.
+// Printable is an address as an error message may show it: user
+// information (user:password@) replaced by "…", cut to 80 bytes, control
+// bytes hidden.
 func Printable(s string) string {
+	s = withoutUserInfo(s)
 	if len(s) > 80 {
 		s = s[:80] + "…"
 	}

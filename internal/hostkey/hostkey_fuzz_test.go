@@ -11,7 +11,7 @@ import (
 
 // FuzzKey holds that a key is its own key and has the key's shape (lower
 // case, no scheme, no path), that a refusal says "invalid server address"
-// and names the input, and that Printable never lets a control character
+// and names the input (through Printable, so without user information), and that Printable never lets a control character
 // through to a terminal.
 func FuzzKey(f *testing.F) {
 	for _, s := range []string{
@@ -62,7 +62,7 @@ func FuzzKey(f *testing.F) {
 
 // checkPrintable holds what an error message needs of Printable: valid
 // UTF-8, no control character (C0, DEL or C1), at most 80 bytes of input
-// and an ellipsis.
+// and an ellipsis, no user information.
 func checkPrintable(t *testing.T, s string) {
 	t.Helper()
 	p := Printable(s)
@@ -75,9 +75,29 @@ func checkPrintable(t *testing.T, s string) {
 	if len(p) > 80+len("…") {
 		t.Fatalf("Printable(%q) is %d bytes long", s, len(p))
 	}
-	if len(s) <= 80 && utf8.ValidString(s) && !hasControl(s) && !strings.ContainsRune(s, utf8.RuneError) && p != s {
+	if HasUserInfo(s) && strings.Contains(p, "@") && !strings.Contains(p, "…@") {
+		t.Fatalf("Printable(%q) = %q keeps the user information", s, p)
+	}
+	if len(s) <= 80 && utf8.ValidString(s) && !hasControl(s) && !strings.ContainsRune(s, utf8.RuneError) && !HasUserInfo(s) && p != s {
 		t.Fatalf("Printable(%q) = %q changed a short printable text", s, p)
 	}
 }
 
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+func TestAddressErrorHidesUserInfo(t *testing.T) {
+	for _, addr := range []string{"https://robot:Pw-9xZ@harbor.example", "robot:Pw-9xZ@harbor.example:8443/v2/", "Pw-9xZ@h"} {
+		_, err := Key(addr)
+		var ae *AddressError
+		if !errors.As(err, &ae) || strings.Contains(err.Error(), "Pw-9xZ") || !strings.Contains(err.Error(), "user name or password") {
+			t.Errorf("Key(<address with a password>) = %v", strings.ReplaceAll(fmtErr(err), "Pw-9xZ", "<PASSWORD>"))
+		}
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}

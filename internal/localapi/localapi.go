@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -74,6 +75,8 @@ type RegistryStatus struct {
 	RefreshedAt   string `json:"refreshedAt"`
 	NextRefreshAt string `json:"nextRefreshAt"`
 	LastError     string `json:"lastError"`
+	// Note says what the registry is left out of, and why (nodeWide).
+	Note string `json:"note,omitempty"`
 }
 
 // Registry states.
@@ -111,7 +114,8 @@ func (e *NotFoundError) Error() string        { return NotFoundMessage }
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // ErrUnreachable wraps every failure to reach the daemon: no socket, no
-// listener, no permission. Callers fall back to answering without it.
+// listener, no permission, no answer within the Client's Deadline. Callers
+// fall back to answering without it.
 var ErrUnreachable = errors.New("daemon not reachable")
 
 // Client talks to the daemon.
@@ -119,6 +123,10 @@ type Client struct {
 	socket string
 	// Name is sent in ClientHeader.
 	Name string
+	// Deadline bounds the wait for an answer once connected; zero means
+	// RequestTimeout. A daemon that has not answered by then is
+	// ErrUnreachable: callers that can answer without it do so.
+	Deadline time.Duration
 }
 
 // Timeouts of a Client: connecting is quick or the daemon is not there; an
@@ -127,6 +135,14 @@ const (
 	DialTimeout    = time.Second
 	RequestTimeout = 15 * time.Second
 )
+
+// DaemonDeadline is how long the credential helper, ocicred get and the
+// kubelet plugin wait for the daemon's answer before working it out
+// without the daemon. The daemon answers from memory in well under a
+// millisecond; one that accepts but has not answered after this long is
+// stopped (SIGSTOP), wedged, or still starting, and every pull would
+// otherwise wait RequestTimeout and then fail.
+const DaemonDeadline = 3 * time.Second
 
 // maxBody bounds an answer.
 const maxBody = 4 << 20
@@ -192,10 +208,14 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 		return 0, nil, fmt.Errorf("%w: %v", ErrUnreachable, unwrapOp(err))
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(RequestTimeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
+	wait := c.Deadline
+	if wait <= 0 {
+		wait = RequestTimeout
 	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = time.Until(dl)
+	}
+	deadline := time.Now().Add(wait)
 	if err := conn.SetDeadline(deadline); err != nil {
 		return 0, nil, err
 	}
@@ -208,33 +228,71 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 		req.WriteString(ClientHeader + ": " + c.Name + "\r\n")
 	}
 	req.WriteString("\r\n")
-	if _, err := io.WriteString(conn, req.String()); err != nil {
-		return 0, nil, fmt.Errorf("ask the daemon: %w", err)
+	// A failed write is not the end: whatever the daemon said before it
+	// closed (an answer, or garbage) is still read, and is the better news.
+	_, _ = io.WriteString(conn, req.String())
+	// An interim 102 Processing says the daemon is alive and waiting on
+	// AWS for a first token: from then on the wait is RequestTimeout.
+	extended := false
+	processing := func() {
+		if extended {
+			return
+		}
+		extended = true
+		longer := RequestTimeout
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < longer {
+			longer = time.Until(dl)
+		}
+		if conn.SetDeadline(time.Now().Add(longer)) == nil {
+			wait = longer
+		}
 	}
-	status, data, err := readResponse(bufio.NewReader(conn))
-	if err != nil {
+	status, data, err := readResponse(bufio.NewReader(conn), processing)
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return 0, nil, fmt.Errorf("%w: it accepted the connection but did not answer within %s", ErrUnreachable, wait.Round(time.Millisecond))
+	case status == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
+		return 0, nil, fmt.Errorf("%w: it closed the connection without an answer", ErrUnreachable)
+	case err != nil:
 		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
 	}
 	return status, data, nil
 }
 
+// maxInterim bounds the interim (1xx) answers read before the final one.
+const maxInterim = 4
+
 // readResponse reads a status line, headers, and a body that runs to
-// Content-Length or to the end of the connection.
-func readResponse(r *bufio.Reader) (int, []byte, error) {
+// Content-Length or to the end of the connection. Interim answers (1xx)
+// before it are skipped, after calling interim (when not nil) for each.
+func readResponse(r *bufio.Reader, interim func()) (int, []byte, error) {
 	tp := textproto.NewReader(r)
-	line, err := tp.ReadLine()
-	if err != nil {
-		return 0, nil, err
-	}
-	proto, rest, _ := strings.Cut(line, " ")
-	code, _, _ := strings.Cut(rest, " ")
-	status, err := strconv.Atoi(code)
-	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil {
-		return 0, nil, fmt.Errorf("not an HTTP answer: %q", line)
-	}
-	hdr, err := tp.ReadMIMEHeader()
-	if err != nil {
-		return 0, nil, err
+	var status int
+	var hdr textproto.MIMEHeader
+	for n := 0; ; n++ {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return 0, nil, err
+		}
+		proto, rest, _ := strings.Cut(line, " ")
+		code, _, _ := strings.Cut(rest, " ")
+		status, err = strconv.Atoi(code)
+		if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || len(code) != 3 {
+			return 0, nil, fmt.Errorf("not an HTTP answer: %q", line)
+		}
+		if hdr, err = tp.ReadMIMEHeader(); err != nil {
+			return 0, nil, err
+		}
+		if status >= 200 {
+			break
+		}
+		if status < 100 || n == maxInterim {
+			return 0, nil, fmt.Errorf("not an HTTP answer: status %d", status)
+		}
+		if interim != nil {
+			interim()
+		}
 	}
 	body := io.Reader(r)
 	if cl := hdr.Get("Content-Length"); cl != "" {

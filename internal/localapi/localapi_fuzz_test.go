@@ -27,6 +27,8 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nabcdef",
 		"HTTP/1.1 200 OK\r\n folded: header\r\n\r\n",
+		"HTTP/1.0 102 Processing\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{}",
+		"HTTP/1.1 102 x\r\n\r\nHTTP/1.1 103 x\r\n\r\nHTTP/1.1 102 x\r\n\r\nHTTP/1.1 102 x\r\n\r\nHTTP/1.1 102 x\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
 		"HTTP/2 200\r\n\r\n", "HTTP/1.1\r\n\r\n", "HTTP/1.1 +200 OK\r\n\r\n", "SSH-2.0-OpenSSH_9.6\r\n", "",
 	} {
 		f.Add([]byte(s), uint32(0), byte('x'))
@@ -43,7 +45,7 @@ func FuzzReadResponse(f *testing.F) {
 			}
 		}
 		br := bufio.NewReader(bytes.NewReader(input))
-		status, body, err := readResponse(br)
+		status, body, err := readResponse(br, nil)
 		if err != nil {
 			if status != 0 || body != nil {
 				t.Fatalf("readResponse failed (%v) but returned status %d and %d bytes", err, status, len(body))

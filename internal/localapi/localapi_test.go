@@ -136,3 +136,52 @@ func TestReadResponseRejectsGarbage(t *testing.T) {
 		t.Errorf("garbage: %v", err)
 	}
 }
+
+// silentDaemon listens on a socket, accepts, and never answers (a daemon
+// stopped with SIGSTOP, wedged, or busy starting); with closeAtOnce it
+// closes each connection without a word instead.
+func silentDaemon(t *testing.T, closeAtOnce bool) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "silent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if closeAtOnce {
+				c.Close()
+				continue
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return sock
+}
+
+// A daemon that accepts but does not answer is unreachable once the
+// client's deadline passes, so callers answer without it.
+func TestSilentDaemonIsUnreachable(t *testing.T) {
+	for _, closeAtOnce := range []bool{false, true} {
+		c := NewClient(silentDaemon(t, closeAtOnce))
+		c.Deadline = 50 * time.Millisecond
+		_, err := c.Credentials(context.Background(), "a.example")
+		if !errors.Is(err, ErrUnreachable) {
+			t.Errorf("closeAtOnce=%v: Credentials = %v, want ErrUnreachable", closeAtOnce, err)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -20,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/localfile"
 )
 
 // Timeout bounds one check.
@@ -71,6 +71,9 @@ func Check(ctx context.Context, reg *config.Registry, user, password string) err
 	return fmt.Errorf("GET /v2/ answered %s with these credentials", resp.Status)
 }
 
+// maxCAFile bounds a CA bundle, in bytes: the system bundle is about 200 KiB.
+const maxCAFile = 4 << 20
+
 // baseTransport honours the registry's tls settings.
 func baseTransport(reg *config.Registry) (http.RoundTripper, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -79,9 +82,9 @@ func baseTransport(reg *config.Registry) (http.RoundTripper, error) {
 	}
 	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: reg.TLS.InsecureSkipVerify} //nolint:gosec // the user asked for it
 	if reg.TLS.CA != "" {
-		pem, err := os.ReadFile(reg.TLS.CA)
+		pem, err := localfile.Rules{Limit: maxCAFile, Timeout: config.FileTimeout}.Read(reg.TLS.CA)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
+			return nil, fmt.Errorf("tls.ca: %s: %w", reg.TLS.CA, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
