@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,45 +160,110 @@ func Parse(data []byte, name string) (*Config, error) {
 	return c, err
 }
 
+// parseReport is parse that keeps going: it returns the decoded config
+// (nil only when the file is not YAML at all or expands too far) and the
+// reporter holding every error so far, so that Load can add the machine's
+// checks and report everything at once.
+func parseReport(data []byte, name string) (*Config, *reporter) {
+	r := &reporter{file: name}
+	c, _ := decodeValidate(data, name, MaxValues, r)
+	return c, r
+}
+
 // parse is Parse with its bound on values as an argument; it also returns
 // how many values the decoder visited, which never exceeds the bound.
 func parse(data []byte, name string, maxValues int) (*Config, int, error) {
 	r := &reporter{file: name}
+	c, visits := decodeValidate(data, name, maxValues, r)
+	if err := r.err(); err != nil {
+		return nil, visits, err
+	}
+	return c, visits, nil
+}
+
+// decodeValidate decodes and validates data into a Config, adding every
+// error to r. The Config is nil when the file is not YAML or expands past
+// maxValues; visits is how many values the decoder visited.
+func decodeValidate(data []byte, name string, maxValues int, r *reporter) (c *Config, visits int) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		p, msg := syntaxError(err)
+		p, msg := syntaxError(err, data)
 		r.add(p, "", "not valid YAML or JSON: %s", msg)
-		return nil, 0, r.err()
+		return nil, 0
+	}
+	if root.Kind == 0 || (root.Kind == yaml.DocumentNode && len(root.Content) == 1 && isNull(root.Content[0])) {
+		// A truncated or emptied file must not remove every registry.
+		r.add(pos{1, 1}, "", "the file is empty (nothing, or only comments); write registries: [] to configure no registry")
+		return nil, 0
 	}
 	if err := checkExpansion(&root, maxValues); err != nil {
 		r.add(err.at, "", "%s", err.msg)
-		return nil, 0, r.err()
+		return nil, 0
 	}
-	c := &Config{File: name, Digest: digest(data)}
+	c = &Config{File: name, Digest: digest(data)}
 	d := &decoder{r: r, pos: map[string]pos{}}
-	if root.Kind != 0 {
-		d.decode(&root, "", reflect.ValueOf(c).Elem())
-	}
+	d.decode(&root, "", reflect.ValueOf(c).Elem())
 	validate(c, d.pos, r)
 	c.pos = d.pos
-	if err := r.err(); err != nil {
-		return nil, d.visits, err
-	}
-	return c, d.visits, nil
+	return c, d.visits
 }
 
 var yamlLineRE = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError finds the line in a YAML syntax error. The parser does not say
-// the column, so the error points at the line's first.
-func syntaxError(err error) (pos, string) {
+// syntaxError finds the place of a YAML syntax error in data. The parser
+// says only a line, not always the right one: for a tab in the
+// indentation it names the line before, and for an empty flow collection
+// followed by indented entries (the sample config's `registries: []` with
+// its examples uncommented) it says "did not find expected key" at the top.
+// Those two are found in data itself; otherwise the error points at the
+// first column of the line the parser gives.
+func syntaxError(err error, data []byte) (pos, string) {
 	m := yamlLineRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return pos{1, 1}, err.Error()
 	}
 	line, _ := strconv.Atoi(m[1])
-	return pos{line, 1}, m[2]
+	msg := m[2]
+	lines := strings.Split(string(data), "\n")
+	if strings.Contains(msg, "tab character") {
+		for i := max(line-1, 0); i < len(lines); i++ {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				return pos{i + 1, j + 1}, "a tab in the indentation; indent with spaces only"
+			}
+		}
+	}
+	for i := 0; i+1 < len(lines); i++ {
+		key, ok := emptyFlowKey(lines[i])
+		if !ok {
+			continue
+		}
+		indent := len(lines[i]) - len(strings.TrimLeft(lines[i], " "))
+		for k := i + 1; k < len(lines); k++ {
+			next := strings.TrimSpace(lines[k])
+			if next == "" || strings.HasPrefix(next, "#") {
+				continue
+			}
+			if len(lines[k])-len(strings.TrimLeft(lines[k], " ")) > indent {
+				return pos{k + 1, indent + 1}, fmt.Sprintf("%s: on line %d says an empty list or map, yet indented entries follow; remove the brackets after %s:", key, i+1, key)
+			}
+			break
+		}
+	}
+	return pos{line, 1}, msg
+}
+
+// emptyFlowKey reports whether line is "KEY: []" or "KEY: {}" (a comment
+// may follow) and returns KEY.
+func emptyFlowKey(line string) (string, bool) {
+	line, _, _ = strings.Cut(line, " #")
+	key, val, ok := strings.Cut(strings.TrimSpace(line), ":")
+	val = strings.TrimSpace(val)
+	if !ok || key == "" || strings.ContainsAny(key, " \"'") || (val != "[]" && val != "{}") {
+		return "", false
+	}
+	return key, true
 }
 
 func digest(data []byte) [32]byte { return sha256.Sum256(data) }

@@ -167,11 +167,20 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// A file with no registries is valid when it says so; an empty one (0
+// bytes, or only comments: a truncated file) is refused, so that a broken
+// save never removes every registry (spec, "Operating it").
 func TestParseEmpty(t *testing.T) {
-	for _, in := range []string{"", "\n", "# nothing\n", "registries: []\n", "registries:\n"} {
+	for _, in := range []string{"registries: []\n", "registries:\n", "socketGroup: ocicred\n"} {
 		c, err := Parse([]byte(in), "c.yaml")
 		if err != nil || len(c.Registries) != 0 {
 			t.Errorf("Parse(%q) = %v, %v", in, c, err)
+		}
+	}
+	for _, in := range []string{"", "\n", "# nothing\n", "# a\n\n   # b\n", "---\n"} {
+		if _, err := Parse([]byte(in), "c.yaml"); err == nil || !strings.Contains(err.Error(), "c.yaml:1:1: the file is empty") ||
+			!strings.Contains(err.Error(), "registries: []") {
+			t.Errorf("Parse(%q) = %v, want the file refused as empty", in, err)
 		}
 	}
 }

@@ -55,6 +55,17 @@ func (r *reporter) add(p pos, field, format string, args ...any) {
 	r.errs = append(r.errs, &Error{File: r.file, Line: p.line, Column: p.col, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
+// addOnce is add unless field already has an error (a field the schema
+// refused is not checked again against the machine).
+func (r *reporter) addOnce(p pos, field, format string, args ...any) {
+	for _, e := range r.errs {
+		if field != "" && e.Field == field {
+			return
+		}
+	}
+	r.add(p, field, format, args...)
+}
+
 func (r *reporter) err() error {
 	if len(r.errs) == 0 {
 		return nil

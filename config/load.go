@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 
 	"github.com/ocicred/ocicred/internal/localfile"
 )
@@ -33,14 +34,32 @@ func Read(path string) (*Config, error) {
 	return c, nil
 }
 
-// Load reads, parses and validates a file and resolves all its secrets.
+// Load reads, parses and validates a file, checks it against this machine
+// (the groups and users it names, its CA and secret files, its own mode:
+// checkMachine) and resolves all its secrets. It is what the daemon runs at
+// start and on every reload, and what `ocicred config validate` runs, so
+// that validate refuses exactly what the daemon would. Every error comes
+// at once, as Errors sorted by position.
 func Load(path string) (*Config, error) {
-	c, err := Read(path)
+	return load(path, OS)
+}
+
+func load(path string, src Sources) (*Config, error) {
+	data, mode, err := readLimited(path)
 	if err != nil {
-		return nil, err
+		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
-	if err := c.ResolveSecrets(OS); err != nil {
-		return nil, err
+	c, r := parseReport(data, path)
+	if c != nil {
+		c.Mode = mode
+		checkMachine(c, src, r)
+	}
+	if len(r.errs) > 0 {
+		sort.SliceStable(r.errs, func(i, j int) bool {
+			a, b := r.errs[i], r.errs[j]
+			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+		})
+		return nil, r.errs
 	}
 	return c, nil
 }

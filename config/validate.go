@@ -32,14 +32,18 @@ type checker struct {
 }
 
 // at is the position of path, or of its nearest parent that the file has.
-func (v *checker) at(path string) pos {
+func (v *checker) at(path string) pos { return nearest(v.pos, path) }
+
+// nearest is the position of path in positions, or of its nearest parent
+// that has one.
+func nearest(positions map[string]pos, path string) pos {
 	for {
-		if p, ok := v.pos[path]; ok {
+		if p, ok := positions[path]; ok {
 			return p
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return v.pos[""]
+			return positions[""]
 		}
 		path = path[:i]
 	}
@@ -218,6 +222,10 @@ func (v *checker) ecr(reg *Registry, p string) {
 	switch {
 	case reg.Region != "" && !ecrhost.ValidRegion(reg.Region):
 		v.errf(p+".region", "is not an AWS region, such as us-west-2")
+	case reg.Region != "" && isECR && !h.Public && h.Region != "" && reg.Region != h.Region:
+		// The token must come from the endpoint's own region: a token of
+		// another region is refused by the registry.
+		v.errf(p+".region", "contradicts the endpoint, whose region is %s; remove region (it is read from the endpoint) or fix the endpoint", h.Region)
 	case reg.Region != "":
 		h.Region = reg.Region
 	case !isECR && reg.Host != "":

@@ -105,8 +105,12 @@ func TestContainerdHostsFiles(t *testing.T) {
 	hostsDir := filepath.Join(t.TempDir(), "certs.d") // created by the daemon
 	const ecrHost = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 	local := basicConfig("local", "http://127.0.0.1:5000", "pw-local")
+	ca := filepath.Join(t.TempDir(), "corp-ca.pem") // the daemon checks the CA file exists
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tlsReg := "  - {name: corp, type: basic, endpoint: corp.example:8443, username: robot, password: pw-corp, " +
-		"tls: {ca: /etc/ocicred/corp-ca.pem, insecureSkipVerify: true}}\n"
+		"tls: {ca: " + ca + ", insecureSkipVerify: true}}\n"
 	prod := ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")
 	pub := "  - {name: pub, type: ecr, endpoint: public.ecr.aws, protected: false}\n"
 	td := startDaemon(t, containerdConfig(hostsDir, local, tlsReg, prod, pub), func(o *Options) {
@@ -130,7 +134,7 @@ func TestContainerdHostsFiles(t *testing.T) {
 	if err := wantHeader(h, "https://corp.example:8443", "robot", "pw-corp"); err != nil {
 		t.Errorf("registry with tls: %v", err)
 	}
-	if e := h.Host["https://corp.example:8443"]; e.CA != "/etc/ocicred/corp-ca.pem" || !e.SkipVerify {
+	if e := h.Host["https://corp.example:8443"]; e.CA != ca || !e.SkipVerify {
 		t.Errorf("tls: ca %v, skip_verify %v; want the config's", e.CA, e.SkipVerify)
 	}
 	if _, err := os.Stat(filepath.Join(hostsDir, "public.ecr.aws")); !errors.Is(err, fs.ErrNotExist) {

@@ -392,7 +392,7 @@ func TestSocketDeletedUnderRunningDaemon(t *testing.T) {
 func TestNotFoundSaysWhy(t *testing.T) {
 	td := startDaemon(t, "registries:\n"+basicConfig("local", "http://127.0.0.1:5000", "pw-local")+
 		"  - {name: pub, type: ecr, endpoint: public.ecr.aws, protected: false}\n"+
-		"  - {name: rootonly, type: basic, endpoint: r.example, username: u, password: pw-r, allow: [\"uid:4242\"]}\n")
+		"  - {name: rootonly, type: basic, endpoint: r.example, username: u, password: pw-r, allow: [\"4242\"]}\n")
 	ctx := context.Background()
 	for addr, want := range map[string]string{
 		"docker.io":      "no registry in " + td.config + " has the endpoint docker.io",
@@ -424,5 +424,32 @@ func TestFailedFirstRefreshSaysNoToken(t *testing.T) {
 	logs := td.logs.String()
 	if strings.Contains(logs, "serving the last good token") || !strings.Contains(logs, "no token to serve until one succeeds") {
 		t.Errorf("the first failed refresh is logged as:\n%s", logs)
+	}
+}
+
+// A config file truncated to 0 bytes (or left with only comments) is
+// refused like an invalid one: the old config keeps serving, and its
+// containerd hosts.toml files stay.
+func TestEmptyConfigRefused(t *testing.T) {
+	hostsDir := filepath.Join(t.TempDir(), "certs.d")
+	td := startDaemon(t, "containerd: {hostsDir: "+hostsDir+"}\nregistries:\n"+basicConfig("a", "a.example", "pw-a"))
+	ctx := context.Background()
+	hosts := filepath.Join(hostsDir, "a.example", "hosts.toml")
+	if _, err := os.Stat(hosts); err != nil {
+		t.Fatalf("hosts.toml before: %v", err)
+	}
+	for _, body := range []string{"", "# all commented out\n"} {
+		writeConfig(t, td.config, body)
+		td.d.Reload("test")
+		st, err := td.client.Status(ctx)
+		if err != nil || !strings.Contains(st.ConfigError, "the file is empty") || len(st.Registries) != 1 {
+			t.Errorf("after writing %q: status %+v, %v; want the empty file refused", body, st, err)
+		}
+		if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a" {
+			t.Errorf("after writing %q the old config no longer serves: %+v, %v", body, got, err)
+		}
+		if _, err := os.Stat(hosts); err != nil {
+			t.Errorf("after writing %q the hosts.toml went: %v", body, err)
+		}
 	}
 }

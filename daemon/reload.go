@@ -4,18 +4,9 @@ import (
 	"github.com/ocicred/ocicred/config"
 )
 
-// load reads the config file, resolves its secrets, and refuses a file that
-// holds inline secrets and that other users may read.
-func (d *Daemon) load() (*config.Config, error) {
-	cfg, err := config.Load(d.opts.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := config.CheckMode(cfg, cfg.Mode); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
+// load reads the config file with config.Load: parsed, checked against
+// this machine (as `ocicred config validate` does), secrets resolved.
+func (d *Daemon) load() (*config.Config, error) { return config.Load(d.opts.ConfigPath) }
 
 // Reload reads the config again. A valid new config is swapped in whole;
 // requests already running finish on the old one. An invalid one is

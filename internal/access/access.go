@@ -6,6 +6,7 @@ package access
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -134,6 +135,29 @@ func matches(entry string, c Caller) bool {
 		}
 	}
 	return uid == c.UID
+}
+
+// CheckEntry checks one allow entry against this machine: a user name, a
+// numeric uid, group:NAME or group:GID must exist (numbers always do). The
+// error says which kind of name does not resolve, without quoting it.
+func CheckEntry(entry string) error {
+	entry = strings.TrimSpace(entry)
+	if group, ok := strings.CutPrefix(entry, "group:"); ok {
+		if _, err := strconv.Atoi(group); err == nil {
+			return nil
+		}
+		if _, err := user.LookupGroup(group); err != nil {
+			return errors.New("names a group that does not exist on this machine")
+		}
+		return nil
+	}
+	if _, err := strconv.Atoi(entry); err == nil {
+		return nil
+	}
+	if _, err := user.Lookup(entry); err != nil {
+		return errors.New("names a user that does not exist on this machine")
+	}
+	return nil
 }
 
 // GroupID resolves a group name (or a numeric gid) to its gid.

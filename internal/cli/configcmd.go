@@ -32,10 +32,7 @@ file:line:column and field. Exit 0 when valid, 2 when not.`,
 }
 
 func (g *globals) validate(path string) error {
-	cfg, err := config.Load(path)
-	if err == nil {
-		err = config.CheckMode(cfg, cfg.Mode)
-	}
+	cfg, err := config.Load(path) // the daemon's own checks, all at once
 	if err != nil {
 		var es config.Errors
 		if errors.As(err, &es) {

@@ -73,7 +73,7 @@ func TestKeyOf(t *testing.T) {
 		{"default chain, same region", reg(west, "{type: default}"), reg(west2, "{type: default}"), true},
 		{"same keys, a mirror given region: us-west-2", reg(west, sec), reg("ecr-mirror.example.com\n    region: us-west-2", sec), true},
 		{"same keys, another region", reg(west, sec), reg(east, sec), false},
-		{"same keys, region: overriding the host's", reg(west, sec), reg(west2+"\n    region: eu-west-1", sec), false},
+		{"same keys, a mirror given another region", reg(west, sec), reg("ecr-mirror.example.com\n    region: eu-west-1", sec), false},
 		{"same keys, FIPS API", reg(west, sec), reg(westFP, sec), false},
 		{"two roles", reg(west, sts), reg(west2, strings.Replace(sts, testRoleA, testRoleB, 1)), false},
 		{"role vs its base keys", reg(west, sts), reg(west2, sec), false},
