@@ -168,6 +168,28 @@ func (r *Registry) BasicPassword() secret.Secret { return r.resolvedPassword }
 // registry uses the default chain.
 func (c *AWSCredentials) SecretKey() secret.Secret { return c.resolvedSecretKey }
 
+// Files are the files the config refers to whose content the daemon uses:
+// password and secret key files and CA files. The daemon's watcher follows
+// them, so that a rotated secret is applied as an edited config is.
+func (c *Config) Files() []string {
+	var out []string
+	for _, r := range c.Registries {
+		if r == nil {
+			continue
+		}
+		if r.PasswordFile != "" {
+			out = append(out, r.PasswordFile)
+		}
+		if r.Credentials != nil && r.Credentials.SecretAccessKeyFile != "" {
+			out = append(out, r.Credentials.SecretAccessKeyFile)
+		}
+		if r.TLS != nil && r.TLS.CA != "" {
+			out = append(out, r.TLS.CA)
+		}
+	}
+	return out
+}
+
 // HasInlineSecrets reports whether the file itself holds a password or a
 // secret access key.
 func (c *Config) HasInlineSecrets() bool {

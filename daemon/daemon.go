@@ -241,11 +241,17 @@ func (d *Daemon) watch(ctx context.Context, w *config.Watcher, hup <-chan os.Sig
 				return
 			case <-hup:
 				d.Reload("SIGHUP")
+				d.followFiles(w)
 			}
 		}
 	}()
-	return w.Run(ctx, func() { d.Reload("file changed") })
+	d.followFiles(w)
+	return w.Run(ctx, func() { d.Reload("file changed"); d.followFiles(w) })
 }
+
+// followFiles points the watcher at the files the serving config refers
+// to (config.Files), after each reload.
+func (d *Daemon) followFiles(w *config.Watcher) { w.SetFiles(d.state.Load().cfg.Files()) }
 
 // Socket is the path the daemon listens on, once Run has started.
 func (d *Daemon) Socket() string { return d.socket }

@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"context"
+	"log/slog"
+
 	"github.com/ocicred/ocicred/config"
 )
 
@@ -26,7 +29,11 @@ func (d *Daemon) Reload(reason string) {
 	d.configError.Store(nil)
 	if cfg.Fingerprint() == old.fingerprint {
 		d.containerd.apply(cfg, d.tokens) // retries a failed hosts.toml write, restores a deleted one
-		d.log.Debug("config unchanged", "reason", reason)
+		level := slog.LevelDebug
+		if reason == "SIGHUP" { // asked for: say it was done
+			level = slog.LevelInfo
+		}
+		d.log.Log(context.Background(), level, "config unchanged", "reason", reason)
 		d.metrics.reloads.WithLabelValues("unchanged").Inc()
 		return
 	}
