@@ -203,16 +203,16 @@ func (d *Daemon) start() (cfg *config.Config, api, metrics net.Listener, err err
 			return nil, nil, nil, fmt.Errorf("%w: %s: socketGroup: %w", ErrConfig, cfg.File, err)
 		}
 	}
+	// The socket first: a second daemon on the same socket is told so,
+	// not that its metrics port is taken (the first daemon holds both).
+	if api, err = listen(d.socket, d.sockGID); err != nil {
+		return nil, nil, nil, err
+	}
 	if cfg.Metrics != "" {
 		if metrics, err = net.Listen("tcp", cfg.Metrics); err != nil {
-			return nil, nil, nil, fmt.Errorf("metrics: %w; change metrics: in %s", err, cfg.File)
+			api.Close()
+			return nil, nil, nil, fmt.Errorf("metrics: %w; another program listens on it: change metrics: in %s", err, cfg.File)
 		}
-	}
-	if api, err = listen(d.socket, d.sockGID); err != nil {
-		if metrics != nil {
-			metrics.Close()
-		}
-		return nil, nil, nil, err
 	}
 	if d.opts.listening != nil {
 		d.opts.listening()

@@ -453,3 +453,24 @@ func TestEmptyConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// A second daemon on the same socket and config (metrics port included)
+// is told that another daemon answers on the socket, not to change
+// metrics: (the first daemon holds both).
+func TestSecondDaemonIsToldOfTheSocket(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	td := startDaemon(t, "metrics: "+addr+"\nregistries: []\n")
+	second := New(Options{ConfigPath: td.config, Socket: td.socket, Notify: func(string) {}})
+	err = second.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another ocicred daemon answers on") || strings.Contains(err.Error(), "change metrics") {
+		t.Errorf("second daemon: %v", err)
+	}
+	if _, err := td.client.Status(context.Background()); err != nil {
+		t.Errorf("the first daemon no longer answers: %v", err)
+	}
+}
