@@ -53,6 +53,14 @@ func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.T
 	}
 	tok, err := t.fetcher.Fetch(ctx, reg)
 	if err != nil {
+		// As the daemon does: the last good token serves until it expires.
+		if t.cache != nil {
+			if last, lerr := t.cache.LastGood(name); lerr == nil {
+				fmt.Fprintf(t.log, "registry %s: AWS failed (%v); serving the cached token until it expires at %s\n",
+					reg.Name, err, last.ExpiresAt.UTC().Format(time.RFC3339))
+				return last, nil
+			}
+		}
 		return creds.Token{}, err
 	}
 	if err := creds.CheckFresh(tok, time.Now()); err != nil {

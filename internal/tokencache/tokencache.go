@@ -89,7 +89,16 @@ const maxEntry = 64 << 10
 // Get returns the cached token in file name when it has at least
 // MinRemaining left. The error is ErrNoToken, an *UnsafeError, or the
 // error of reading the file.
-func (c *Cache) Get(name string) (creds.Token, error) {
+func (c *Cache) Get(name string) (creds.Token, error) { return c.get(name, MinRemaining) }
+
+// LastGood returns the cached token in file name while it has not expired,
+// however little life it has left: what to serve when AWS fails, as the
+// daemon serves its last good token until it expires. Errors as Get.
+func (c *Cache) LastGood(name string) (creds.Token, error) { return c.get(name, time.Nanosecond) }
+
+// get returns the cached token in file name when it has at least minLeft
+// left.
+func (c *Cache) get(name string, minLeft time.Duration) (creds.Token, error) {
 	if err := c.checkDir(); errors.Is(err, fs.ErrNotExist) {
 		return creds.Token{}, ErrNoToken
 	} else if err != nil {
@@ -108,7 +117,7 @@ func (c *Cache) Get(name string) (creds.Token, error) {
 		return creds.Token{}, fmt.Errorf("token cache: %w", err)
 	}
 	var e entry
-	if json.Unmarshal(data, &e) != nil || e.Password == "" || e.ExpiresAt.Sub(c.now()) < MinRemaining {
+	if json.Unmarshal(data, &e) != nil || e.Password == "" || e.ExpiresAt.Sub(c.now()) < minLeft {
 		return creds.Token{}, ErrNoToken
 	}
 	return creds.Token{Password: secret.New(e.Password), ExpiresAt: e.ExpiresAt}, nil
