@@ -44,6 +44,8 @@ func socketListener(ln net.Listener, max int) net.Listener {
 // methods of net.Conn, and RemoteAddr is one.
 type peerListener struct{ net.Listener }
 
+// Accept accepts a connection and reads its caller; a caller that cannot
+// be read travels as an error and is refused later (fail closed).
 func (l peerListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
@@ -58,6 +60,7 @@ type peerConn struct {
 	peer peerAddr
 }
 
+// RemoteAddr is the caller, a peerAddr.
 func (c peerConn) RemoteAddr() net.Addr { return c.peer }
 
 // peerAddr is a caller, or why it could not be read.
@@ -66,8 +69,10 @@ type peerAddr struct {
 	err    error
 }
 
+// Network is "unix": callers come only through the socket.
 func (peerAddr) Network() string { return "unix" }
 
+// String names the caller for net/http's logs: its pid and uid.
 func (a peerAddr) String() string {
 	if a.err != nil {
 		return "unknown caller"

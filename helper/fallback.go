@@ -27,29 +27,30 @@ const FallbackTimeout = 30 * time.Second
 // with the caller's own rights.
 type execFallback struct {
 	configPath string
+	socket     string    // the helper's socket, skipped when it gave no answer
 	stderr     io.Writer // their stderr: everything when debugging, else only what needs fixing
 	quiet      bool      // ask them to leave out where the answer came from
 }
 
-func (f *execFallback) get(ctx context.Context, server string) (string, string, error) {
+func (f *execFallback) get(ctx context.Context, server string, silent bool) (string, string, error) {
 	bin, err := findOcicred()
 	if err != nil {
 		return "", "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, runErr := f.run(ctx, bin, f.args("get", server)...)
+	out, runErr := f.run(ctx, bin, f.args("get", silent, server)...)
 	return parseGetOutput(out, runErr)
 }
 
-func (f *execFallback) list(ctx context.Context) (map[string]string, error) {
+func (f *execFallback) list(ctx context.Context, silent bool) (map[string]string, error) {
 	bin, err := findOcicred()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, FallbackTimeout)
 	defer cancel()
-	out, err := f.run(ctx, bin, f.args("list")...)
+	out, err := f.run(ctx, bin, f.args("list", silent)...)
 	return parseListOutput(out, err)
 }
 
@@ -75,11 +76,15 @@ func parseListOutput(out []byte, runErr error) (map[string]string, error) {
 
 // args is the command line of `ocicred <command>`, with the positional
 // arguments after "--": a server address that starts with "-" stays an
-// address, never a flag.
-func (f *execFallback) args(command string, positional ...string) []string {
+// address, never a flag. silent: the helper's daemon gave no answer, and
+// ocicred is told not to wait for it again.
+func (f *execFallback) args(command string, silent bool, positional ...string) []string {
 	args := []string{command, "--config", f.configPath}
 	if f.quiet {
 		args = append(args, "--quiet")
+	}
+	if silent {
+		args = append(args, "--skip-socket", f.socket)
 	}
 	if len(positional) == 0 {
 		return args

@@ -3,6 +3,7 @@ package helper
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -103,16 +104,38 @@ func TestHelperAnswersWithoutASilentDaemon(t *testing.T) {
 			c.Close()
 		}
 	})
+	var getSilent, listSilent bool
 	h := New(Options{ConfigPath: cfg, Socket: sock, DaemonTimeout: 50 * time.Millisecond,
-		Fallback: func(context.Context, string) (string, string, error) { return "alice", "from-fallback", nil },
-		FallbackList: func(context.Context) (map[string]string, error) {
+		Fallback: func(_ context.Context, _ string, silent bool) (string, string, error) {
+			getSilent = silent
+			return "alice", "from-fallback", nil
+		},
+		FallbackList: func(_ context.Context, silent bool) (map[string]string, error) {
+			listSilent = silent
 			return map[string]string{"127.0.0.1:5000": "alice"}, nil
 		}})
-	if out, err := run(h, "get", "127.0.0.1:5000"); err != nil || !strings.Contains(out, `"Secret":"from-fallback"`) {
-		t.Errorf("get = %q, %v; want the fallback's answer", out, err)
+	if out, err := run(h, "get", "127.0.0.1:5000"); err != nil || !strings.Contains(out, `"Secret":"from-fallback"`) || !getSilent {
+		t.Errorf("get = %q, %v (told the daemon was silent: %v); want the fallback's answer", out, err, getSilent)
 	}
-	if out, err := run(h, "list", ""); err != nil || !strings.Contains(out, `"127.0.0.1:5000":"alice"`) {
-		t.Errorf("list = %q, %v; want the fallback's answer", out, err)
+	if out, err := run(h, "list", ""); err != nil || !strings.Contains(out, `"127.0.0.1:5000":"alice"`) || !listSilent {
+		t.Errorf("list = %q, %v (told the daemon was silent: %v); want the fallback's answer", out, err, listSilent)
+	}
+}
+
+// The default fallback tells `ocicred get` and `ocicred list` which socket
+// gave no answer, so that they do not wait for it a second time.
+func TestFallbackSkipsTheSilentSocket(t *testing.T) {
+	cfg, sock := setup(t, false)
+	args := fakeOcicred(t, `{"ServerURL":"x","Username":"u","Secret":"s"}`, "", 0)
+	fb := &execFallback{configPath: cfg, socket: sock, stderr: io.Discard}
+	for _, silent := range []bool{false, true} {
+		if _, _, err := fb.get(context.Background(), "r.example", silent); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(readArgs(t, args), " ")
+		if want := "--skip-socket " + sock + " "; strings.Contains(got, want) != silent {
+			t.Errorf("silent=%v: ocicred ran with %q", silent, got)
+		}
 	}
 }
 

@@ -24,9 +24,11 @@ type Options struct {
 	Socket     string // the daemon's socket
 	// Fallback answers get without the daemon, and FallbackList answers
 	// list. The defaults run `ocicred get` and `ocicred list`, which read
-	// the config (and try the socket it names).
-	Fallback     func(ctx context.Context, server string) (user, secret string, err error)
-	FallbackList func(ctx context.Context) (map[string]string, error)
+	// the config (and try the socket it names). silent says that the daemon
+	// on Socket accepted the connection but gave no answer: no use asking
+	// it again.
+	Fallback     func(ctx context.Context, server string, silent bool) (user, secret string, err error)
+	FallbackList func(ctx context.Context, silent bool) (map[string]string, error)
 	// Debug, when set, receives a line about each answer (OCICRED_DEBUG=1).
 	Debug io.Writer
 	// DaemonTimeout bounds the wait for the daemon's answer; then the
@@ -48,7 +50,7 @@ var _ credentials.Helper = (*Helper)(nil)
 
 // New returns a helper.
 func New(opts Options) *Helper {
-	fb := &execFallback{configPath: opts.ConfigPath, stderr: opts.Debug}
+	fb := &execFallback{configPath: opts.ConfigPath, socket: opts.Socket, stderr: opts.Debug}
 	if opts.Debug == nil {
 		opts.Debug = io.Discard
 		fb.stderr, fb.quiet = opts.Warn, true
@@ -93,7 +95,7 @@ func (h *Helper) Get(server string) (string, string, error) {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	case errors.Is(err, localapi.ErrUnreachable):
 		fmt.Fprintf(h.opts.Debug, "ocicred: %v; answering without it\n", err)
-		return h.opts.Fallback(ctx, server)
+		return h.opts.Fallback(ctx, server, errors.Is(err, localapi.ErrNoAnswer))
 	}
 	return "", "", err
 }
@@ -103,7 +105,7 @@ func (h *Helper) Get(server string) (string, string, error) {
 func (h *Helper) List() (map[string]string, error) {
 	out, err := h.client.List(context.Background())
 	if errors.Is(err, localapi.ErrUnreachable) {
-		return h.opts.FallbackList(context.Background())
+		return h.opts.FallbackList(context.Background(), errors.Is(err, localapi.ErrNoAnswer))
 	}
 	return out, err
 }

@@ -39,7 +39,7 @@ func FuzzHelperGet(f *testing.F) {
 	h := New(Options{
 		ConfigPath: "/nonexistent/config.yaml",
 		Socket:     sock,
-		Fallback: func(_ context.Context, server string) (string, string, error) {
+		Fallback: func(_ context.Context, server string, _ bool) (string, string, error) {
 			asked = append(asked, server)
 			key, err := hostkey.Key(server)
 			switch {
@@ -54,7 +54,7 @@ func FuzzHelperGet(f *testing.F) {
 			}
 			return "", "", credentials.NewErrCredentialsNotFound()
 		},
-		FallbackList: func(context.Context) (map[string]string, error) {
+		FallbackList: func(context.Context, bool) (map[string]string, error) {
 			return map[string]string{"127.0.0.1:5000": "fuzz-user"}, nil
 		},
 	})

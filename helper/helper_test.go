@@ -65,7 +65,7 @@ func run(h *Helper, action, stdin string) (string, error) {
 func TestHelperWithDaemon(t *testing.T) {
 	cfg, sock := setup(t, true)
 	fellBack := false
-	h := New(Options{ConfigPath: cfg, Socket: sock, Fallback: func(context.Context, string) (string, string, error) {
+	h := New(Options{ConfigPath: cfg, Socket: sock, Fallback: func(context.Context, string, bool) (string, string, error) {
 		fellBack = true
 		return "", "", errors.New("fallback")
 	}})
@@ -89,10 +89,10 @@ func TestHelperWithDaemon(t *testing.T) {
 func TestHelperWithoutDaemon(t *testing.T) {
 	cfg, sock := setup(t, false)
 	var asked string
-	h := New(Options{ConfigPath: cfg, Socket: sock, Fallback: func(_ context.Context, s string) (string, string, error) {
+	h := New(Options{ConfigPath: cfg, Socket: sock, Fallback: func(_ context.Context, s string, _ bool) (string, string, error) {
 		asked = s
 		return "alice", "from-fallback", nil
-	}, FallbackList: func(context.Context) (map[string]string, error) {
+	}, FallbackList: func(context.Context, bool) (map[string]string, error) {
 		return map[string]string{"127.0.0.1:5000": "alice"}, nil
 	}})
 	out, err := run(h, "get", "127.0.0.1:5000")

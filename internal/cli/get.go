@@ -43,6 +43,8 @@ out from the config file with this user's rights.`,
 	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "answer from the config file without asking the daemon (the helper's fallback)")
 	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing, not where the answer came from (the helper's fallback)")
 	_ = cmd.Flags().MarkHidden("quiet")
+	cmd.Flags().StringVar(&g.skipSocket, "skip-socket", "", "a daemon socket that accepted but did not answer: do not ask it again (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("skip-socket")
 	return cmd
 }
 
@@ -82,6 +84,9 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 		return g.resolveLocal(ctx, host, "")
 	}
 	sock := g.socketPath()
+	if sock == g.skipSocket {
+		return g.resolveLocal(ctx, host, fmt.Sprintf("the daemon at %s gave no answer; answered from %s", sock, g.configPath))
+	}
 	client := localapi.NewClient(sock)
 	client.Name = g.clientName
 	client.Deadline = localapi.DaemonDeadline

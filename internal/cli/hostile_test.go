@@ -168,3 +168,14 @@ func TestGetTakesAnAddressAfterDashDash(t *testing.T) {
 		t.Errorf("get -- -h: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// The helper names the socket that gave no answer; ocicred get then
+// answers from the config at once instead of waiting for it again.
+func TestGetSkipsTheSilentSocket(t *testing.T) {
+	dir, cfg := setupConfig(t)
+	sock := filepath.Join(dir, "silent.sock") // nothing listens: asking would fail, not hang
+	stdout, stderr, code := ocicred(t, "get", "--config", cfg, "--socket", sock, "--skip-socket", sock, "--", "127.0.0.1:5000")
+	if code != 0 || !strings.Contains(stdout, `"Secret":"pw-alice"`) || !strings.Contains(stderr, "the daemon at "+sock+" gave no answer") {
+		t.Errorf("get --skip-socket: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

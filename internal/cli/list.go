@@ -24,10 +24,14 @@ func newListCmd(g *globals) *cobra.Command {
 		Example: "  ocicred list",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			client := localapi.NewClient(g.socketPath())
-			client.Name = g.clientName
-			client.Deadline = localapi.DaemonDeadline
-			out, err := client.List(cmd.Context())
+			var out map[string]string
+			err := fmt.Errorf("%w: skipped", localapi.ErrUnreachable)
+			if sock := g.socketPath(); sock != g.skipSocket {
+				client := localapi.NewClient(sock)
+				client.Name = g.clientName
+				client.Deadline = localapi.DaemonDeadline
+				out, err = client.List(cmd.Context())
+			}
 			if errors.Is(err, localapi.ErrUnreachable) {
 				var cfg *config.Config
 				if cfg, err = config.Read(g.configPath); err == nil {
@@ -45,5 +49,7 @@ func newListCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing (the helper's fallback)")
 	_ = cmd.Flags().MarkHidden("quiet")
+	cmd.Flags().StringVar(&g.skipSocket, "skip-socket", "", "a daemon socket that accepted but did not answer: do not ask it again (the helper's fallback)")
+	_ = cmd.Flags().MarkHidden("skip-socket")
 	return cmd
 }

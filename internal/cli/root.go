@@ -49,6 +49,7 @@ type globals struct {
 	logFormat  string
 	clientName string // what the daemon's metrics count this program as
 	quiet      bool   // say on stderr only what the user must fix (the helper's fallback)
+	skipSocket string // a socket the helper found silent: not asked again
 	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer

@@ -25,6 +25,8 @@ type AddressError struct {
 	Reason string
 }
 
+// Error is "invalid server address", the address through Printable, and
+// the reason.
 func (e *AddressError) Error() string {
 	return fmt.Sprintf("%s %q: %s", ErrBadAddress, Printable(e.Addr), e.Reason)
 }

@@ -118,6 +118,10 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // fall back to answering without it.
 var ErrUnreachable = errors.New("daemon not reachable")
 
+// ErrNoAnswer is ErrUnreachable for a daemon that accepted the connection
+// and then did not answer (in time, or at all): asking it again is no use.
+var ErrNoAnswer = errors.New("it accepted the connection but gave no answer")
+
 // Client talks to the daemon.
 type Client struct {
 	socket string
@@ -251,9 +255,9 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		return 0, nil, fmt.Errorf("%w: it accepted the connection but did not answer within %s", ErrUnreachable, wait.Round(time.Millisecond))
+		return 0, nil, fmt.Errorf("%w: %w within %s", ErrUnreachable, ErrNoAnswer, wait.Round(time.Millisecond))
 	case status == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
-		return 0, nil, fmt.Errorf("%w: it closed the connection without an answer", ErrUnreachable)
+		return 0, nil, fmt.Errorf("%w: %w: it closed the connection", ErrUnreachable, ErrNoAnswer)
 	case err != nil:
 		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
 	}

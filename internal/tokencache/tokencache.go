@@ -81,6 +81,7 @@ type UnsafeError struct {
 	Reason string
 }
 
+// Error names the path and says what is wrong with it and what to do.
 func (e *UnsafeError) Error() string { return "token cache: " + e.Path + " " + e.Reason }
 
 // maxEntry bounds a token file, in bytes: an ECR token is about 2 KiB.
