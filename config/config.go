@@ -43,6 +43,7 @@ type Config struct {
 	SocketGroup string      `yaml:"socketGroup"`
 	Metrics     string      `yaml:"metrics"`
 	Containerd  *Containerd `yaml:"containerd"`
+	Kubernetes  *Kubernetes `yaml:"kubernetes"`
 	Registries  []*Registry `yaml:"registries"`
 
 	// File is the name the file was parsed under.
@@ -78,6 +79,9 @@ type Registry struct {
 	PasswordEnv  string        `yaml:"passwordEnv"`
 
 	Allow []string `yaml:"allow"`
+	// Namespaces limits which Kubernetes namespaces get this registry's
+	// credentials from `ocicred controller`; empty: every selected one.
+	Namespaces []string `yaml:"namespaces"`
 
 	// ECR.
 	Protected   *bool           `yaml:"protected"`

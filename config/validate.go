@@ -69,6 +69,7 @@ func validate(c *Config, positions map[string]pos, r *reporter) {
 	if c.Containerd != nil && c.Containerd.HostsDir != "" && !filepath.IsAbs(c.Containerd.HostsDir) {
 		v.errf("containerd.hostsDir", "must be an absolute path, such as /etc/containerd/certs.d")
 	}
+	v.kubernetes(c.Kubernetes)
 	names, hosts := map[string]string{}, map[string]string{}
 	for i, reg := range c.Registries {
 		p := fmt.Sprintf("registries[%d]", i)
@@ -107,6 +108,7 @@ func (v *checker) registry(reg *Registry, p string) {
 			v.errf(fmt.Sprintf("%s.allow[%d]", p, j), "is empty; write a user name, a uid, or group:NAME")
 		}
 	}
+	v.namespaces(reg.Namespaces, p+".namespaces")
 	if reg.TLS != nil && reg.TLS.CA != "" && !filepath.IsAbs(reg.TLS.CA) {
 		v.errf(p+".tls.ca", "must be an absolute path to a PEM file")
 	}
