@@ -9,14 +9,17 @@ import (
 
 // load reads the config file, resolves its secrets, and refuses a file that
 // holds inline secrets and that other users may read.
-func (d *Daemon) load() (*config.Config, error) {
-	cfg, err := config.Load(d.opts.ConfigPath)
+func (d *Daemon) load() (*config.Config, error) { return loadChecked(d.opts.ConfigPath) }
+
+// loadChecked is load for any path: the daemon's and the controller's rule.
+func loadChecked(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(d.opts.ConfigPath)
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.opts.ConfigPath, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := config.CheckMode(cfg, st.Mode()); err != nil {
 		return nil, err
