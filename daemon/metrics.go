@@ -31,7 +31,7 @@ type metrics struct {
 
 func newMetrics(d *Daemon) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg:       prometheus.NewRegistry(),
 		refreshes: newRefreshCounter(),
 		awsCalls:  newAWSCallCounter(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_requests_total",
