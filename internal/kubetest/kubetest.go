@@ -314,3 +314,13 @@ func Eventually(t testing.TB, within time.Duration, what string, check func() er
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// ClientFor is a client for rc.
+func ClientFor(t testing.TB, rc *rest.Config) kubernetes.Interface {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
