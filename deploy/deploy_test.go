@@ -190,7 +190,7 @@ var (
 )
 
 // ocicredBinary builds cmd/ocicred from this tree once per test binary.
-func ocicredBinary(t *testing.T) string {
+func ocicredBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ocicred-bin-")
