@@ -309,7 +309,7 @@ func TestShippedRBAC(t *testing.T) {
 	token := kubetest.ServiceAccountToken(t, admin, release, "ocicred-controller")
 	dir := t.TempDir()
 	kc := cl.Kubeconfig(t, dir, token)
-	team := kubetest.Namespace(t, admin, "team", map[string]string{"ocicred.io/pull": "true", "rbac": t.Name()})
+	team := kubetest.Namespace(t, admin, "team", map[string]string{"ocicred.io/pull": "true", "rbac": release})
 	if _, err := admin.CoreV1().ServiceAccounts(team).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "own"}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -318,7 +318,7 @@ func TestShippedRBAC(t *testing.T) {
 	if _, err := admin.CoreV1().Secrets(team).Create(ctx, own, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, dir, "kubernetes:\n  namespaceSelector: rbac="+t.Name()+"\n  serviceAccounts: [default]\n  leaderElection: {namespace: "+release+"}\n")
+	cfg := writeConfig(t, dir, "kubernetes:\n  namespaceSelector: rbac="+release+"\n  serviceAccounts: [default]\n  leaderElection: {namespace: "+release+"}\n")
 	r := startReplica(t, "rbac", cfg, kc)
 	waitSecret(t, 10*time.Second, admin.CoreV1().Secrets(team), "ocicred-pull")
 	kubetest.Eventually(t, 10*time.Second, "the ServiceAccount lists the Secret", func() error {

@@ -60,11 +60,16 @@ type kubeRun struct {
 
 // runController writes cfg (its kubernetes section is added here) and
 // runs the controller until the test ends.
-func runController(t *testing.T, selector, registries string) *kubeRun {
+//
+// It selects the namespaces labelled group=<r.lease>: unique per run
+// (-count), as is the Secret's name.
+func runController(t *testing.T, registries string) *kubeRun {
 	t.Helper()
 	cl := kubetest.Start(t)
 	cs := cl.Admin(t)
-	r := &kubeRun{cs: cs, secret: "pull-" + strings.ToLower(t.Name()), lease: kubetest.Namespace(t, cs, "lease", nil), log: &syncBuffer{}}
+	r := &kubeRun{cs: cs, lease: kubetest.Namespace(t, cs, "lease", nil), log: &syncBuffer{}}
+	r.secret = "pull-" + r.lease
+	selector := "group=" + r.lease
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf("kubernetes:\n  secretName: %s\n  namespaceSelector: %q\n  leaderElection: {namespace: %s, name: ocicred}\n%s",
@@ -160,10 +165,10 @@ func TestControllerOneCallPerIdentityAndRegion(t *testing.T) {
     endpoint: ` + ecrRoleHost + `
     credentials: {type: sts, roleArn: "` + ecrTestRole + `", accessKeyId: ` + ecrTestKeyID + `, secretAccessKeyEnv: OCICRED_CLI_TEST_SK}
 `
-	r := runController(t, "group="+t.Name(), regs)
+	r := runController(t, regs)
 	var names []string
 	for range 30 {
-		names = append(names, kubetest.Namespace(t, r.cs, "calls", map[string]string{"group": t.Name()}))
+		names = append(names, kubetest.Namespace(t, r.cs, "calls", map[string]string{"group": r.lease}))
 	}
 	for _, ns := range names {
 		for _, h := range []string{ecrProdHost, prod2Host, euHost, ecrRoleHost, kubeBasicHost} {
@@ -171,7 +176,7 @@ func TestControllerOneCallPerIdentityAndRegion(t *testing.T) {
 		}
 	}
 	// More namespaces later cost no call either.
-	late := kubetest.Namespace(t, r.cs, "calls", map[string]string{"group": t.Name()})
+	late := kubetest.Namespace(t, r.cs, "calls", map[string]string{"group": r.lease})
 	r.password(t, 5*time.Second, late, ecrRoleHost)
 	perScope := map[string]int{}
 	for _, c := range fake.Calls() {
@@ -206,8 +211,8 @@ func TestControllerRefreshAndOutage(t *testing.T) {
     endpoint: ` + ecrProdHost + `
     credentials: {type: secret, accessKeyId: ` + ecrTestKeyID + `, secretAccessKeyEnv: OCICRED_CLI_TEST_SK}
 `
-	r := runController(t, "group="+t.Name(), regs)
-	ns := kubetest.Namespace(t, r.cs, "refresh", map[string]string{"group": t.Name()})
+	r := runController(t, regs)
+	ns := kubetest.Namespace(t, r.cs, "refresh", map[string]string{"group": r.lease})
 	first := r.password(t, 10*time.Second, ns, ecrProdHost)
 	seen := []string{first}
 	kubetest.Eventually(t, 5*time.Second, "a refreshed token without prompting", func() error {

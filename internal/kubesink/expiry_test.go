@@ -89,12 +89,12 @@ func TestOneUpdatePerNamespacePerRefresh(t *testing.T) {
 	src := newFakeSource(nil)
 	h := startSink(t, src)
 	const n = 20
-	group := map[string]string{"ocicred.io/pull": "true", "group": t.Name()}
+	group := map[string]string{"ocicred.io/pull": "true", "group": h.lease}
 	var names []string
 	for range n {
 		names = append(names, kubetest.Namespace(t, h.cs, "writes", group))
 	}
-	cfg := h.kube("  namespaceSelector: group="+t.Name()+"\n") + ecrAndBasic
+	cfg := h.kube("  namespaceSelector: group="+h.lease+"\n") + ecrAndBasic
 	token := func(pw string) map[string]creds.Token {
 		return map[string]creds.Token{"prod": {Password: secret.New(pw), ExpiresAt: time.Now().Add(time.Hour)}}
 	}

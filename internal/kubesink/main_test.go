@@ -90,10 +90,9 @@ func startSink(t *testing.T, src Source, edit ...func(*Options)) *harness {
 	t.Helper()
 	cl := kubetest.Start(t)
 	cs := cl.Admin(t)
-	h := &harness{cs: cs, secretName: "pull-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), lease: kubetest.Namespace(t, cs, "lease", nil)}
-	if len(h.secretName) > 60 {
-		h.secretName = h.secretName[:60]
-	}
+	h := &harness{cs: cs, lease: kubetest.Namespace(t, cs, "lease", nil)}
+	// Unique per run (-count), so that no earlier run's Secrets count.
+	h.secretName = "pull-" + h.lease
 	opts := Options{SecretName: h.secretName, LeaseNamespace: h.lease, LeaseName: "ocicred", Identity: "test-" + t.Name(),
 		Logger: newTestLogger(t), RetryPeriod: 200 * time.Millisecond, LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second}
 	for _, e := range edit {
