@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,7 +53,7 @@ serves /healthz, /readyz and /metrics on --listen.`,
 			if err != nil {
 				return err
 			}
-			klog.SetSlogLogger(log.With("component", "client-go"))
+			routeKlog(log)
 			rc, err := restConfig(f.kubeconfig)
 			if err != nil {
 				return exitWith(ExitUsage, err)
@@ -93,6 +95,16 @@ serves /healthz, /readyz and /metrics on --listen.`,
 	fl.Float32Var(&f.qps, "kube-api-qps", 50, "API requests per second, sustained (client-go's default of 5 makes a thousand namespaces take minutes)")
 	fl.IntVar(&f.burst, "kube-api-burst", 100, "API requests in a burst")
 	return cmd
+}
+
+// klogOnce guards klog's logger: a process-wide setting that klog reads
+// without a lock, so it is set once, before client-go runs.
+var klogOnce sync.Once
+
+// routeKlog sends client-go's klog lines to log, as component=client-go;
+// only the first call in a process counts.
+func routeKlog(log *slog.Logger) {
+	klogOnce.Do(func() { klog.SetSlogLogger(log.With("component", "client-go")) })
 }
 
 // restConfig is --kubeconfig, else KUBECONFIG (its usual list of files),

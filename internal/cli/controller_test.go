@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// klog's logger is process-wide and unguarded: set it before any test
+	// runs client-go, as a real process does at start (routeKlog).
+	routeKlog(slog.New(slog.DiscardHandler))
 	code := m.Run()
 	kubetest.Stop()
 	os.Exit(code)
