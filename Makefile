@@ -16,7 +16,7 @@ PKG_VERSION := 0.0.0~git$(COMMIT)
 endif
 GOARCH   ?= $(shell $(GO) env GOARCH)
 
-.PHONY: help build tools test test-short lint fuzz demo bench man package clean
+.PHONY: help build tools test test-short lint fuzz demo bench man package image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -67,6 +67,12 @@ package: build man ## build $(DIST)/*.deb and $(DIST)/*.rpm with nfpm (DIST=dist
 	mkdir -p $(DIST) && rm -f $(DIST)/*.deb $(DIST)/*.rpm
 	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p deb -t $(DIST)/
 	PKG_VERSION=$(PKG_VERSION) GOARCH=$(GOARCH) nfpm package -f packaging/nfpm.yaml -p rpm -t $(DIST)/
+
+IMAGE ?= ocicred/ocicred:$(VERSION)
+image: ## build $(DIST)/ocicred-image.tar: static, non-root, with go-containerregistry (no Docker daemon); docker load or crane push it
+	mkdir -p $(DIST)/image
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/image/ocicred ./cmd/ocicred
+	$(GO) run ./internal/ociimage -bin $(DIST)/image/ocicred -tag $(IMAGE) -o $(DIST)/ocicred-image.tar
 
 clean: ## remove built files (not .tools)
 	rm -rf $(BIN) dist

@@ -46,6 +46,7 @@ type Config struct {
 	SocketGroup string      `yaml:"socketGroup"`
 	Metrics     string      `yaml:"metrics"`
 	Containerd  *Containerd `yaml:"containerd"`
+	Kubernetes  *Kubernetes `yaml:"kubernetes"`
 	Registries  []*Registry `yaml:"registries"`
 
 	// File is the name the file was parsed under.
@@ -87,6 +88,9 @@ type Registry struct {
 	// NodeWide lets a registry with allow be served to node-wide consumers
 	// too; see ForNode.
 	NodeWide bool `yaml:"nodeWide"`
+	// Namespaces limits which Kubernetes namespaces get this registry's
+	// credentials from `ocicred controller`; empty: every selected one.
+	Namespaces []string `yaml:"namespaces"`
 
 	// ECR.
 	Protected   *bool           `yaml:"protected"`

@@ -74,6 +74,7 @@ func validate(c *Config, positions map[string]pos, r *reporter) {
 	if c.Containerd != nil && c.Containerd.HostsDir != "" && !filepath.IsAbs(c.Containerd.HostsDir) {
 		v.errf("containerd.hostsDir", "must be an absolute path, such as /etc/containerd/certs.d")
 	}
+	v.kubernetes(c.Kubernetes)
 	names, hosts := map[string]string{}, map[string]string{}
 	for i, reg := range c.Registries {
 		p := fmt.Sprintf("registries[%d]", i)
@@ -115,6 +116,7 @@ func (v *checker) registry(reg *Registry, p string) {
 	if v.has(p+".nodeWide") && len(reg.Allow) == 0 {
 		v.errf(p+".nodeWide", "applies only to a registry with allow (without it, every consumer gets the registry); remove it")
 	}
+	v.namespaces(reg.Namespaces, p+".namespaces")
 	if reg.TLS != nil && reg.TLS.CA != "" && !filepath.IsAbs(reg.TLS.CA) {
 		v.errf(p+".tls.ca", "must be an absolute path to a PEM file")
 	}

@@ -33,12 +33,9 @@ type metrics struct {
 
 func newMetrics(d *Daemon) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_token_refreshes_total",
-			Help: "ECR token refreshes by registry, result (success, failure) and reason (the AWS error code)."},
-			[]string{"registry", "result", "reason"}),
-		awsCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_aws_calls_total",
-			Help: "AWS API calls by API and result (ok, error)."}, []string{"api", "result"}),
+		reg:       prometheus.NewRegistry(),
+		refreshes: newRefreshCounter(),
+		awsCalls:  newAWSCallCounter(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_requests_total",
 			Help: "Credential requests by client (helper, kubelet, cli, other) and result."}, []string{"client", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ocicred_request_duration_seconds",
@@ -53,6 +50,19 @@ func newMetrics(d *Daemon) *metrics {
 	m.reg.MustRegister(m.refreshes, m.awsCalls, m.requests, m.latency, m.reloads, info,
 		&expiryCollector{d: d}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// newRefreshCounter and newAWSCallCounter are the token engine's series,
+// which the daemon and the controller both serve.
+func newRefreshCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_token_refreshes_total",
+		Help: "ECR token refreshes by registry, result (success, failure) and reason (the AWS error code)."},
+		[]string{"registry", "result", "reason"})
+}
+
+func newAWSCallCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_aws_calls_total",
+		Help: "AWS API calls by API and result (ok, error)."}, []string{"api", "result"})
 }
 
 // refreshed counts a refresh for every registry sharing the identity.

@@ -9,7 +9,11 @@ import (
 
 // load reads the config file with config.Load: parsed, checked against
 // this machine (as `ocicred config validate` does), secrets resolved.
-func (d *Daemon) load() (*config.Config, error) { return config.Load(d.opts.ConfigPath) }
+func (d *Daemon) load() (*config.Config, error) { return loadChecked(d.opts.ConfigPath) }
+
+// loadChecked is load for any path: the daemon's and the controller's rule
+// (config.Load checks the file's mode too).
+func loadChecked(path string) (*config.Config, error) { return config.Load(path) }
 
 // Reload reads the config again. A valid new config is swapped in whole;
 // requests already running finish on the old one. An invalid one is

@@ -115,6 +115,7 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
 		newDaemonCmd(g),
+		newControllerCmd(g),
 		newGetCmd(g),
 		newListCmd(g),
 		newStatusCmd(g),
