@@ -16,15 +16,15 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ocicred/ocicred/internal/defaults"
 	"github.com/ocicred/ocicred/internal/ecrhost"
-	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
 )
 
 // Defaults of the fields a file may leave out.
 const (
-	DefaultPath   = "/etc/ocicred/config.yaml"
-	DefaultSocket = localapi.DefaultSocket
+	DefaultPath   = defaults.ConfigPath
+	DefaultSocket = defaults.Socket
 )
 
 // Registry types.

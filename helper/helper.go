@@ -10,13 +10,14 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/ocicred/ocicred/internal/defaults"
 	"github.com/ocicred/ocicred/internal/hostkey"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 // DefaultConfigPath is the config file when OCICRED_CONFIG is not set (the
 // same as config.DefaultPath; the helper does not link the config package).
-const DefaultConfigPath = "/etc/ocicred/config.yaml"
+const DefaultConfigPath = defaults.ConfigPath
 
 // Options configure a Helper.
 type Options struct {
@@ -125,7 +126,7 @@ func (h *Helper) Delete(string) error { return nil }
 
 // ConfigPath is OCICRED_CONFIG or the default.
 func ConfigPath() string {
-	if p := os.Getenv("OCICRED_CONFIG"); p != "" {
+	if p := os.Getenv(defaults.EnvConfig); p != "" {
 		return p
 	}
 	return DefaultConfigPath
@@ -134,7 +135,7 @@ func ConfigPath() string {
 // Socket is OCICRED_SOCKET or the default. A daemon on another socket,
 // named in the config file, is found by the fallback, which reads it.
 func Socket() string {
-	if s := os.Getenv("OCICRED_SOCKET"); s != "" {
+	if s := os.Getenv(defaults.EnvSocket); s != "" {
 		return s
 	}
 	return localapi.DefaultSocket

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocicred/ocicred/helper"
 	"github.com/ocicred/ocicred/internal/buildinfo"
+	"github.com/ocicred/ocicred/internal/defaults"
 )
 
 // maxInput bounds stdin: a server address or one credentials object.
@@ -44,7 +45,7 @@ func main() {
 		}
 	}
 	opts := helper.Options{ConfigPath: helper.ConfigPath(), Socket: helper.Socket(), Warn: os.Stderr}
-	if os.Getenv("OCICRED_DEBUG") != "" {
+	if os.Getenv(defaults.EnvDebug) != "" {
 		opts.Debug = os.Stderr
 	}
 	if err := credentials.HandleCommand(helper.New(opts), action, bytes.NewReader(in), os.Stdout); err != nil {

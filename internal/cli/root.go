@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/helper"
+	"github.com/ocicred/ocicred/internal/defaults"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
@@ -110,7 +111,7 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configPath, "config", helper.ConfigPath(), "config file (env OCICRED_CONFIG)")
-	pf.StringVar(&g.socket, "socket", os.Getenv("OCICRED_SOCKET"), "daemon socket (env OCICRED_SOCKET; default: the config's socket, else "+config.DefaultSocket+")")
+	pf.StringVar(&g.socket, "socket", os.Getenv(defaults.EnvSocket), "daemon socket (env OCICRED_SOCKET; default: the config's socket, else "+config.DefaultSocket+")")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/clientcfg"
+	"github.com/ocicred/ocicred/internal/defaults"
 	"github.com/ocicred/ocicred/internal/kubeletplugin"
 )
 
@@ -122,10 +123,10 @@ func (g *globals) kubeletProvider(cfg *config.Config) (provider map[string]any, 
 	}
 	var env []map[string]string
 	if g.configPath != config.DefaultPath {
-		env = append(env, map[string]string{"name": "OCICRED_CONFIG", "value": g.configPath})
+		env = append(env, map[string]string{"name": defaults.EnvConfig, "value": g.configPath})
 	}
 	if g.socket != "" {
-		env = append(env, map[string]string{"name": "OCICRED_SOCKET", "value": g.socket})
+		env = append(env, map[string]string{"name": defaults.EnvSocket, "value": g.socket})
 	}
 	if env != nil {
 		p["env"] = env

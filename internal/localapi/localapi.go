@@ -19,10 +19,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ocicred/ocicred/internal/defaults"
 )
 
 // DefaultSocket is where the daemon listens unless configured otherwise.
-const DefaultSocket = "/run/ocicred/ocicred.sock"
+const DefaultSocket = defaults.Socket
 
 // Paths of the API.
 const (

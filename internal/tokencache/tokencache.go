@@ -25,6 +25,7 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/defaults"
 	"github.com/ocicred/ocicred/internal/localfile"
 	"github.com/ocicred/ocicred/internal/secret"
 )
@@ -35,11 +36,11 @@ const MinRemaining = 5 * time.Minute
 // Dir is where tokens are cached: OCICRED_CACHE_DIR, else the daemon's
 // state folder for root, else the user's cache folder.
 func Dir() (string, error) {
-	if d := os.Getenv("OCICRED_CACHE_DIR"); d != "" {
+	if d := os.Getenv(defaults.EnvCacheDir); d != "" {
 		return d, nil
 	}
 	if os.Getuid() == 0 {
-		return "/var/lib/ocicred", nil
+		return defaults.StateDir, nil
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// What ships links no test support: the AWS stand-in, the end-to-end and
+// Kubernetes harnesses, the benchmarks, the demo (issue 13).
+func TestLinksNoTestSupport(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list -deps printed too little: %q", out)
+	}
+	const mod = "github.com/ocicred/ocicred"
+	for _, dep := range deps {
+		if dep == "testing" {
+			t.Errorf("ocicred links the testing package")
+		}
+		for _, banned := range []string{"/internal/awsfake", "/internal/e2e", "/internal/bench", "/internal/demo",
+			"/internal/testenv", "/internal/kubetest"} {
+			if dep == mod+banned || strings.HasPrefix(dep, mod+banned+"/") {
+				t.Errorf("ocicred links %s, which is test support", dep)
+			}
+		}
+	}
+}
