@@ -84,7 +84,7 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 	t.Run("token cache", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "state")
 		cache := tokencache.New(dir, nil)
-		name := tokencache.Name("prod", "0123abcd")
+		name := tokencache.Name("0123abcd")
 		if err := cache.Put(name, creds.Token{Password: secret.New("old-token"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}

@@ -135,7 +135,7 @@ func TestStateCacheOpenToOthersIsNotRead(t *testing.T) {
 	aws := &fakeAWS{clock: clock, life: 12 * time.Hour, calls: map[string]int{}}
 	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
 	reg := cfg.Registries[0]
-	planted := filepath.Join(dir, tokencache.Name("a", string(ecrtoken.KeyOf(reg))))
+	planted := filepath.Join(dir, tokencache.Name(string(ecrtoken.KeyOf(reg))))
 	if err := os.WriteFile(planted, []byte(`{"password":"planted-token","expiresAt":"2099-01-01T00:00:00Z"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

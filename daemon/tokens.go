@@ -177,33 +177,30 @@ func (s *tokenStore) sleep(ctx context.Context, e *tokenEntry, d time.Duration) 
 	return true
 }
 
-// seed is a token still valid from the cache, for any of the registries
-// that share key; zero when there is none.
+// seed is a token still valid from the cache for key (the registries
+// sharing it are names, whose files of the old layout are migrated first);
+// zero when there is none.
 func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
 	if s.cache == nil {
 		return creds.Token{}
 	}
-	for _, n := range names {
-		tok, err := s.cache.Get(tokencache.Name(n, string(key)))
-		switch {
-		case err == nil:
-			return tok
-		case !errors.Is(err, tokencache.ErrNoToken):
-			s.log.Warn("state cache not used; fetching a new token", "registry", n, "err", err)
-		}
+	if err := s.cache.Migrate(string(key), names); err != nil {
+		s.log.Warn("state cache of the old layout not migrated", "registries", names, "err", err)
 	}
-	return creds.Token{}
+	tok, err := s.cache.Get(tokencache.Name(string(key)))
+	if err != nil && !errors.Is(err, tokencache.ErrNoToken) {
+		s.log.Warn("state cache not used; fetching a new token", "registries", names, "err", err)
+	}
+	return tok
 }
 
-// persist writes a fresh token to the cache under every registry sharing it.
+// persist writes a fresh token to the identity's cache file.
 func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) {
 	if s.cache == nil {
 		return
 	}
-	for _, n := range names {
-		if err := s.cache.Put(tokencache.Name(n, string(key)), tok); err != nil {
-			s.log.Warn("cannot keep the token for a restart", "registry", n, "err", err)
-		}
+	if err := s.cache.Put(tokencache.Name(string(key)), tok); err != nil {
+		s.log.Warn("cannot keep the token for a restart", "registries", names, "err", err)
 	}
 }
 

@@ -65,7 +65,7 @@ func TestGetRefusesAnOpenTokenCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("OCICRED_CACHE_DIR", cache)
-	planted := filepath.Join(cache, tokencache.Name("prod", string(ecrtoken.KeyOf(reg))))
+	planted := filepath.Join(cache, tokencache.Name(string(ecrtoken.KeyOf(reg))))
 	writeFile(t, planted, `{"password":"planted-token","expiresAt":"2099-01-01T00:00:00Z"}`, 0o600)
 
 	for run := range 2 {

@@ -40,8 +40,12 @@ func (g *globals) localTokens() creds.Tokens {
 }
 
 func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.Token, error) {
-	name := tokencache.Name(reg.Name, string(ecrtoken.KeyOf(reg)))
+	key := string(ecrtoken.KeyOf(reg))
+	name := tokencache.Name(key)
 	if t.cache != nil {
+		if err := t.cache.Migrate(key, []string{reg.Name}); err != nil {
+			t.cacheUnusable(err)
+		}
 		tok, err := t.cache.Get(name)
 		switch {
 		case err == nil:

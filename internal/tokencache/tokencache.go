@@ -68,8 +68,54 @@ type entry struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// Name is the file name of a registry's token.
-func Name(registry, identity string) string { return "ecr-" + registry + "-" + identity + ".json" }
+// Name is the file name of an identity's token: one file per (identity,
+// region) key, however many registries share it (issue 13: 1,000
+// registries over 30 identities keep 30 files, not 1,000).
+func Name(identity string) string { return "ecr-" + identity + ".json" }
+
+// legacyName is the file name of a registry's token in the layout before
+// one file per identity; Migrate reads such files once and removes them.
+func legacyName(registry, identity string) string {
+	return "ecr-" + registry + "-" + identity + ".json"
+}
+
+// Migrate moves the tokens of identity kept in the layout of one file per
+// registry (for registries) into the identity's own file, keeping the
+// latest one still valid, and removes the old files. A token already in
+// the identity's file wins over an older one. Errors are the cache's
+// (an *UnsafeError for a folder others may write); a missing folder or
+// no old file is no error.
+func (c *Cache) Migrate(identity string, registries []string) error {
+	var best creds.Token
+	var found []string
+	for _, r := range registries {
+		name := legacyName(r, identity)
+		if _, err := os.Lstat(filepath.Join(c.dir, name)); err != nil {
+			continue
+		}
+		found = append(found, name)
+		if tok, err := c.LastGood(name); err == nil && tok.ExpiresAt.After(best.ExpiresAt) {
+			best = tok
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if cur, err := c.LastGood(Name(identity)); best.Password.IsZero() || (err == nil && !cur.ExpiresAt.Before(best.ExpiresAt)) {
+		best = creds.Token{}
+	}
+	if !best.Password.IsZero() {
+		if err := c.Put(Name(identity), best); err != nil {
+			return err
+		}
+	}
+	for _, name := range found {
+		if err := os.Remove(filepath.Join(c.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("token cache: %w", err)
+		}
+	}
+	return nil
+}
 
 // ErrNoToken is Get's answer when the cache holds no token for the name,
 // or one with less than MinRemaining left.

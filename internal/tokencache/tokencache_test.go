@@ -17,7 +17,7 @@ func TestPutGet(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	dir := filepath.Join(t.TempDir(), "cache")
 	c := New(dir, func() time.Time { return now })
-	name := Name("prod", "abc123")
+	name := Name("abc123")
 	if _, err := c.Get(name); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("Get from an empty cache = %v, want ErrNoToken", err)
 	}
@@ -64,7 +64,7 @@ func TestGetRefusesPlantedTokens(t *testing.T) {
 	}
 	const nobody = 65534
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	name := Name("prod", "abc123")
+	name := Name("abc123")
 	planted := []byte(`{"password":"planted-token","expiresAt":"2099-01-01T00:00:00Z"}`)
 	tests := []struct {
 		name  string
@@ -137,5 +137,38 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Tokens of the layout of one file per registry are read once into the
+// identity's file, the latest still valid winning, and the old files go.
+func TestMigrateToOneFilePerIdentity(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	now := time.Now()
+	c := New(dir, func() time.Time { return now })
+	old := creds.Token{Password: secret.New("older"), ExpiresAt: now.Add(time.Hour)}
+	newer := creds.Token{Password: secret.New("newer"), ExpiresAt: now.Add(2 * time.Hour)}
+	if err := c.Put(legacyName("a", "id1"), old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(legacyName("b", "id1"), newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(legacyName("c", "id2"), old); err != nil { // another identity: left alone
+		t.Fatal(err)
+	}
+	if err := c.Migrate("id1", []string{"a", "b", "z"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(Name("id1"))
+	if err != nil || got.Password.Reveal() != "newer" {
+		t.Errorf("migrated token: %v, %v; want the newer one", got.ExpiresAt, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "ecr-*.json"))
+	if len(files) != 2 {
+		t.Errorf("files after migrating id1: %v; want id1's own and c's old one", files)
+	}
+	if err := c.Migrate("id1", []string{"a", "b"}); err != nil {
+		t.Errorf("a second Migrate: %v", err)
 	}
 }
