@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/testenv"
 )
@@ -25,7 +24,7 @@ func runAsClient() int {
 	switch {
 	case err == nil:
 		fmt.Println("ok:" + got.Username)
-	case errors.Is(err, creds.ErrNotFound):
+	case errors.Is(err, localapi.ErrNotFound):
 		fmt.Println("notfound")
 	case errors.Is(err, localapi.ErrUnreachable):
 		fmt.Println("unreachable")

@@ -72,13 +72,13 @@ func (d *Daemon) answerCredentials(w http.ResponseWriter, r *http.Request, c acc
 		d.log.Warn("refused caller", "uid", c.UID, "pid", c.PID, "registry", reg.Name, "reason", "not in allow")
 		fallthrough
 	case errors.Is(err, creds.ErrNotFound):
-		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage,
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: localapi.NotFoundMessage,
 			Reason: creds.NotFoundReason(st.cfg, reg, err, server)})
 		return localapi.CodeNotFound
 	case r.Header.Get(localapi.ClientHeader) == localapi.ClientKubelet && !reg.ForNode():
 		// The kubelet serves every pod on the node: allow would not hold.
 		d.log.Info("kubelet plugin not given a registry that allow restricts", "registry", reg.Name, "reason", "nodeWide is not set")
-		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: creds.NotFoundMessage})
+		writeError(w, http.StatusNotFound, localapi.ErrorBody{Code: localapi.CodeNotFound, Error: localapi.NotFoundMessage})
 		return localapi.CodeNotFound
 	}
 	if reg.IsProtected() && st.tokens.firstPending(reg) {

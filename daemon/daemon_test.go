@@ -149,7 +149,7 @@ func TestServesBasicCredentials(t *testing.T) {
 		}
 	}
 	for _, addr := range []string{"localhost:5000", "public.ecr.aws", "docker.io"} {
-		if _, err := td.client.Credentials(ctx, addr); !errors.Is(err, creds.ErrNotFound) {
+		if _, err := td.client.Credentials(ctx, addr); !errors.Is(err, localapi.ErrNotFound) {
 			t.Errorf("Credentials(%q) error = %v, want not found", addr, err)
 		}
 	}
@@ -251,7 +251,7 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := td.client.Credentials(ctx, "b.example"); !errors.Is(err, creds.ErrNotFound) {
+	if _, err := td.client.Credentials(ctx, "b.example"); !errors.Is(err, localapi.ErrNotFound) {
 		t.Errorf("removed registry still answers: %v", err)
 	}
 }
@@ -401,7 +401,7 @@ func TestNotFoundSaysWhy(t *testing.T) {
 	} {
 		_, err := td.client.Credentials(ctx, addr)
 		var nf *localapi.NotFoundError
-		if !errors.As(err, &nf) || !errors.Is(err, creds.ErrNotFound) || !strings.Contains(nf.Reason, want) {
+		if !errors.As(err, &nf) || !errors.Is(err, localapi.ErrNotFound) || !strings.Contains(nf.Reason, want) {
 			t.Errorf("Credentials(%q) = %v, want not found saying %q", addr, err, want)
 		}
 	}

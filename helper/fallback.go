@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
-
-	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 // FallbackTimeout bounds the daemon-less answer: no minute-long hangs.
@@ -116,7 +114,7 @@ func parseGetOutput(out []byte, runErr error) (string, string, error) {
 	if !errors.As(runErr, &exitErr) {
 		return "", "", fmt.Errorf("run ocicred get: %w", runErr)
 	}
-	if text == localapi.NotFoundMessage {
+	if credentials.IsErrCredentialsNotFoundMessage(text) { // docker's text, as `ocicred get` prints it
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	if text == "" {

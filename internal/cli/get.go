@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/spf13/cobra"
 
 	"github.com/ocicred/ocicred/config"
@@ -57,7 +58,7 @@ func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 	case errors.Is(err, creds.ErrNotFound):
 		// Exactly docker's text, refusals included: clients then go on
 		// anonymously instead of failing the pull.
-		fmt.Fprintln(g.stdout, creds.NotFoundMessage)
+		fmt.Fprintln(g.stdout, credentials.NewErrCredentialsNotFound())
 		return exitWith(ExitFailure, nil)
 	case err != nil:
 		fmt.Fprintln(g.stdout, err)
@@ -95,12 +96,12 @@ func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (reso
 	case err == nil:
 		return resolution{user: got.Username, secret: got.Secret, expiresAt: got.ExpiresAt,
 			reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
-	case errors.Is(err, creds.ErrNotFound):
+	case errors.Is(err, localapi.ErrNotFound): // the wire's not_found, back to the domain's
 		var nf *localapi.NotFoundError
 		if errors.As(err, &nf) {
-			return resolution{reason: "the daemon: " + nf.Reason}, err
+			return resolution{reason: "the daemon: " + nf.Reason}, creds.ErrNotFound
 		}
-		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, err
+		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, creds.ErrNotFound
 	case errors.Is(err, localapi.ErrUnreachable):
 		return g.resolveLocal(ctx, host, fmt.Sprintf("%v at %s; answered from %s", err, sock, g.configPath))
 	}

@@ -13,18 +13,15 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
-	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
 )
 
-// NotFoundMessage is the exact text docker's helper protocol uses for "no
-// credentials here": clients then pull anonymously.
-const NotFoundMessage = localapi.NotFoundMessage
-
 var (
 	// ErrNotFound: the address is not managed, the registry is unprotected,
-	// or the caller may not have it. It is the local API's not_found.
-	ErrNotFound = localapi.ErrNotFound
+	// or the caller may not have it. The daemon maps it to the local API's
+	// not_found (daemon/api.go); docker's own text for it is written only
+	// where a process answers docker (the helper, `ocicred get`).
+	ErrNotFound = errors.New("no credentials for this address: not managed, an unprotected registry, or not allowed")
 	// ErrRefused is ErrNotFound for a caller that an allow list turned away;
 	// the daemon logs it.
 	ErrRefused = fmt.Errorf("caller not allowed: %w", ErrNotFound)

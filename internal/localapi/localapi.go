@@ -101,18 +101,17 @@ const (
 	ClientCLI     = "cli"
 )
 
-// NotFoundMessage is the exact text docker's helper protocol uses for "no
-// credentials here": clients then pull anonymously.
-const NotFoundMessage = "credentials not found in native keychain"
+// NotFoundMessage is the Error text of a not_found answer.
+const NotFoundMessage = "the daemon has no credentials for this address"
 
-// ErrNotFound is the daemon's not_found answer.
+// ErrNotFound is the daemon's not_found answer (CodeNotFound).
 var ErrNotFound = errors.New(NotFoundMessage)
 
 // NotFoundError is ErrNotFound with the daemon's reason (ErrorBody.Reason);
 // errors.Is(err, ErrNotFound) holds for it.
 type NotFoundError struct{ Reason string }
 
-func (e *NotFoundError) Error() string        { return NotFoundMessage }
+func (e *NotFoundError) Error() string        { return NotFoundMessage + ": " + e.Reason }
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // ErrUnreachable wraps every failure to reach the daemon: no socket, no
