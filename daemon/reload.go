@@ -42,9 +42,13 @@ func (d *Daemon) Reload(reason string) {
 		return
 	}
 	d.opts.Notify("RELOADING=1")
-	d.tokens.sync(cfg)
+	// Build → swap → retire: loops for new identities start first, the new
+	// state goes in whole, and only then do loops no one uses stop, so a
+	// request still on the old state never loses its token.
+	d.tokens.prepare(cfg)
 	d.containerd.apply(cfg, d.tokens)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
+	d.tokens.retire(cfg)
 	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup || old.cfg.Metrics != cfg.Metrics {
 		d.log.Warn("socket, socketGroup and metrics changes take effect at the next restart", "socket", d.socket)
 	}

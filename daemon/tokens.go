@@ -80,10 +80,8 @@ func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
 	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[ecrtoken.Key]*tokenEntry{}}
 }
 
-// sync starts a loop for every identity of cfg that has none and stops
-// the loops of identities cfg no longer has. Loops of identities that stay
-// go on untouched: a reload costs no AWS call.
-func (s *tokenStore) sync(cfg *config.Config) {
+// identities groups cfg's protected registries by identity key.
+func identities(cfg *config.Config) map[ecrtoken.Key][]*config.Registry {
 	want := map[ecrtoken.Key][]*config.Registry{}
 	for _, r := range cfg.Registries {
 		if r.IsProtected() {
@@ -91,17 +89,24 @@ func (s *tokenStore) sync(cfg *config.Config) {
 			want[k] = append(want[k], r)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, e := range s.entries {
-		if _, ok := want[k]; !ok {
-			e.cancel()
-			<-e.done
-			delete(s.entries, k)
-			s.log.Info("token refresh stopped", "registries", e.names)
-		}
+	return want
+}
+
+// prepare starts a loop for every identity of cfg that has none, seeded
+// from the state cache, and updates the names of those that stay. Loops of
+// identities cfg no longer has go on until retire: a request still on the
+// previous config keeps its token (reload is prepare → swap → retire). A
+// reload costs no AWS call for identities that stay. The store's lock is
+// never held while reading the cache.
+func (s *tokenStore) prepare(cfg *config.Config) {
+	type start struct {
+		key   ecrtoken.Key
+		reg   *config.Registry
+		names []string
 	}
-	for k, regs := range want {
+	var starts []start
+	s.mu.Lock()
+	for k, regs := range identities(cfg) {
 		names := make([]string, len(regs))
 		for i, r := range regs {
 			names[i] = r.Name
@@ -112,17 +117,55 @@ func (s *tokenStore) sync(cfg *config.Config) {
 			e.mu.Unlock()
 			continue
 		}
+		starts = append(starts, start{k, regs[0], names})
+	}
+	s.mu.Unlock()
+	for _, st := range starts {
+		seed := s.seed(st.key, st.names) // disk I/O, outside the lock
 		ctx, cancel := context.WithCancel(context.Background())
-		e := &tokenEntry{reg: regs[0], names: names, first: make(chan struct{}), kick: make(chan struct{}, 1),
-			cancel: cancel, done: make(chan struct{})}
-		e.tok = s.seed(k, names)
-		s.entries[k] = e
-		go s.loop(ctx, k, e)
+		e := &tokenEntry{reg: st.reg, names: st.names, first: make(chan struct{}), kick: make(chan struct{}, 1),
+			cancel: cancel, done: make(chan struct{}), tok: seed}
+		s.mu.Lock()
+		if _, raced := s.entries[st.key]; raced { // another prepare started it meanwhile
+			s.mu.Unlock()
+			cancel()
+			continue
+		}
+		s.entries[st.key] = e
+		s.mu.Unlock()
+		go s.loop(ctx, st.key, e)
 	}
 }
 
+// retire stops the loops of identities cfg does not have, and waits for
+// them outside the store's lock.
+func (s *tokenStore) retire(cfg *config.Config) {
+	want := identities(cfg)
+	var gone []*tokenEntry
+	s.mu.Lock()
+	for k, e := range s.entries {
+		if _, ok := want[k]; !ok {
+			e.cancel()
+			delete(s.entries, k)
+			gone = append(gone, e)
+		}
+	}
+	s.mu.Unlock()
+	for _, e := range gone {
+		<-e.done
+		s.log.Info("token refresh stopped", "registries", e.names)
+	}
+}
+
+// sync is prepare then retire, for a store no request reads yet (start)
+// or that no one reads any more (close).
+func (s *tokenStore) sync(cfg *config.Config) {
+	s.prepare(cfg)
+	s.retire(cfg)
+}
+
 // close stops every loop.
-func (s *tokenStore) close() { s.sync(&config.Config{}) }
+func (s *tokenStore) close() { s.retire(&config.Config{}) }
 
 // loop fetches, then sleeps until the next refresh, until ctx is done. A
 // token seeded from the cache is served at once and refreshed at about

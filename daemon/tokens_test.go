@@ -375,3 +375,29 @@ func TestRestartServesCachedTokenWithoutAWS(t *testing.T) {
 		t.Errorf("refresh of the cached token in %v, want about half of its 10h left", w)
 	}
 }
+
+// Reload is prepare → swap → retire: after prepare for the next config, a
+// request still on the previous one gets its token (its loop has not been
+// stopped), and only retire stops the loops no one uses.
+func TestPrepareKeepsRemovedIdentitiesUntilRetire(t *testing.T) {
+	s, clock, _ := newTestStore(t)
+	old := parse(t, "registries:\n"+ecrRegistry("b", "111111111111", "eu-west-1", "AKIAAAAAAAAAAAAAAAAA"))
+	next := parse(t, "registries:\n"+ecrRegistry("c", "111111111111", "ap-south-1", "AKIAAAAAAAAAAAAAAAAA"))
+	s.sync(old)
+	clock.waitSleepers(t, 1)
+	s.prepare(next)
+	clock.waitSleepers(t, 2)
+	if _, err := s.Token(context.Background(), old.Registries[0]); err != nil {
+		t.Errorf("between prepare and retire, the old config's registry: %v", err)
+	}
+	if _, err := s.Token(context.Background(), next.Registries[0]); err != nil {
+		t.Errorf("after prepare, the new config's registry: %v", err)
+	}
+	s.retire(next)
+	if _, err := s.Token(context.Background(), old.Registries[0]); err == nil {
+		t.Error("after retire, the removed identity still answers")
+	}
+	if len(s.entries) != 1 {
+		t.Errorf("%d loops after retire, want 1", len(s.entries))
+	}
+}
