@@ -38,7 +38,8 @@ var errNotOurs = errors.New("was not written by ocicred; left alone")
 // dockerHubServer is where containerd pulls docker.io images from.
 const dockerHubServer = "https://registry-1.docker.io"
 
-// tokenSource gives an identity's current token without waiting.
+// tokenSource gives an identity's current token without waiting (the
+// token store).
 type tokenSource interface {
 	current(reg *config.Registry) (creds.Token, bool)
 }
@@ -46,78 +47,69 @@ type tokenSource interface {
 // containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry with
 // credentials that is for the whole node (config.Registry.ForNode), with an
 // Authorization header containerd sends on every request (containerd never
-// calls a credential helper). apply follows the
-// config, refreshed follows the token loops, status shows write failures.
-// A failed write is logged and shown in status, and retried at the next
-// reload or token refresh.
+// calls a credential helper). It is a reconciler: the files it wants are a
+// function of the config it was last given and of the token store's
+// current tokens, read when it writes; it keeps no tokens of its own. apply
+// follows the config, refreshed follows the token loops (only the files of
+// the identity that changed), status shows write failures. A failed write
+// is logged and shown in status, and retried at the next reload or token
+// refresh. Lock order: c.mu, then the store's (current); the store never
+// calls the sink while holding its own.
 type containerdSink struct {
-	log *slog.Logger
+	log    *slog.Logger
+	tokens tokenSource
 
-	mu     sync.Mutex
-	dir    string                       // the config's containerd.hostsDir; "" when unset
-	regs   []*config.Registry           // the registries with credentials, when dir is set
-	tokens map[ecrtoken.Key]creds.Token // the newest token of each identity
-	errs   map[string]error             // by registry host: why its file is not as it should be
+	mu   sync.Mutex
+	dir  string           // the config's containerd.hostsDir; "" when unset
+	regs []sinkRegistry   // the registries with credentials, when dir is set
+	errs map[string]error // by registry host: why its file is not as it should be
 }
 
-func newContainerdSink(log *slog.Logger) *containerdSink {
-	return &containerdSink{log: log, tokens: map[ecrtoken.Key]creds.Token{}, errs: map[string]error{}}
+// sinkRegistry is a registry the sink keeps a file for, with its identity
+// key worked out once per config (zero for Basic registries).
+type sinkRegistry struct {
+	reg *config.Registry
+	key ecrtoken.Key
+}
+
+func newContainerdSink(log *slog.Logger, tokens tokenSource) *containerdSink {
+	return &containerdSink{log: log, tokens: tokens, errs: map[string]error{}}
 }
 
 // apply makes the hosts folder match cfg: it writes the file of every
 // registry with credentials (an ECR registry once it has a token), and
 // removes the files it wrote for registries cfg no longer has. Files in a
 // folder that cfg no longer names are removed too.
-func (c *containerdSink) apply(cfg *config.Config, tokens tokenSource) {
+func (c *containerdSink) apply(cfg *config.Config) {
 	dir := ""
 	if cfg.Containerd != nil {
 		dir = cfg.Containerd.HostsDir
 	}
-	var regs []*config.Registry
-	fresh := map[ecrtoken.Key]creds.Token{}
+	var regs []sinkRegistry
+	keep := map[string]bool{}
 	if dir != "" {
 		for _, r := range cfg.Registries {
 			if (r.Type == config.TypeBasic || r.IsProtected()) && r.ForNode() {
-				regs = append(regs, r)
-			}
-			if r.IsProtected() {
-				// Asked before taking c.mu: tokenStore.sync holds the
-				// store's lock while a loop it stops may wait in refreshed.
-				if tok, ok := tokens.current(r); ok {
-					fresh[ecrtoken.KeyOf(r)] = tok
+				sr := sinkRegistry{reg: r}
+				if r.IsProtected() {
+					sr.key = ecrtoken.KeyOf(r)
 				}
+				regs = append(regs, sr)
+				keep[r.Host] = true
 			}
 		}
 	}
-
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dir != "" && c.dir != dir {
 		c.prune(c.dir, nil)
 	}
 	c.dir, c.regs, c.errs = dir, regs, map[string]error{}
-	kept := map[ecrtoken.Key]creds.Token{}
-	keep := map[string]bool{}
-	for _, r := range regs {
-		keep[r.Host] = true
-		if !r.IsProtected() {
-			continue
-		}
-		k := ecrtoken.KeyOf(r)
-		tok, ok := c.tokens[k]
-		if f, fok := fresh[k]; fok && (!ok || f.ExpiresAt.After(tok.ExpiresAt)) {
-			tok, ok = f, true
-		}
-		if ok {
-			kept[k] = tok
-		}
-	}
-	c.tokens = kept
 	if dir == "" {
 		return
 	}
-	for _, r := range regs {
-		c.write(r)
+	for _, sr := range regs {
+		c.write(sr.reg)
 	}
 	c.prune(dir, keep)
 }
@@ -125,24 +117,18 @@ func (c *containerdSink) apply(cfg *config.Config, tokens tokenSource) {
 // refreshed is the token store's onRefresh hook: it rewrites the files of
 // every registry sharing the identity. A failed refresh changes nothing:
 // the last good token stays in the files until a new one comes.
-func (c *containerdSink) refreshed(key ecrtoken.Key, tok creds.Token, err error) {
+func (c *containerdSink) refreshed(key ecrtoken.Key, err error) {
 	if err != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.tokens[key]; ok && tok.ExpiresAt.Before(old.ExpiresAt) {
-		return // an older token than the one written (apply got there first)
-	}
-	// Kept even for an identity apply has not seen yet: a reload starts
-	// the new loops before it applies the new config.
-	c.tokens[key] = tok
 	if c.dir == "" {
 		return
 	}
-	for _, r := range c.regs {
-		if r.IsProtected() && ecrtoken.KeyOf(r) == key {
-			c.write(r)
+	for _, sr := range c.regs {
+		if sr.key == key && sr.key != "" {
+			c.write(sr.reg)
 		}
 	}
 }
@@ -161,11 +147,12 @@ func (c *containerdSink) status(reg *config.Registry, rs *localapi.RegistryStatu
 	}
 }
 
-// write brings reg's file up to date and records the outcome. c.mu is held.
+// write brings reg's file up to date with the store's current token (or
+// its Basic password) and records the outcome. c.mu is held.
 func (c *containerdSink) write(reg *config.Registry) {
 	user, pass := reg.Username, reg.BasicPassword()
 	if reg.IsProtected() {
-		tok, ok := c.tokens[ecrtoken.KeyOf(reg)]
+		tok, ok := c.tokens.current(reg)
 		if !ok {
 			return // no token yet: a file from an earlier run stays as it is
 		}

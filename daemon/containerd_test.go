@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -347,44 +348,65 @@ func TestContainerdWriteFailure(t *testing.T) {
 	}
 }
 
-// fakeTokens is a tokenSource with fixed answers.
-type fakeTokens map[ecrtoken.Key]creds.Token
+// fakeTokens is a tokenSource with answers a test sets.
+type fakeTokens struct {
+	mu   sync.Mutex
+	toks map[ecrtoken.Key]creds.Token
+}
 
-func (f fakeTokens) current(reg *config.Registry) (creds.Token, bool) {
-	tok, ok := f[ecrtoken.KeyOf(reg)]
+func (f *fakeTokens) current(reg *config.Registry) (creds.Token, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok, ok := f.toks[ecrtoken.KeyOf(reg)]
 	return tok, ok
 }
 
-// The sink keeps the newest token whichever of apply and refreshed sees it
-// first, and writes nothing for an ECR registry before its first token.
-func TestContainerdSinkTokenOrder(t *testing.T) {
+func (f *fakeTokens) set(key ecrtoken.Key, tok creds.Token) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.toks[key] = tok
+}
+
+// The sink keeps no tokens of its own: it writes what the store has when
+// the config or an identity's token changes, nothing for an ECR registry
+// before its first token, and a failed refresh leaves the file as it was.
+func TestContainerdSinkFollowsTheStore(t *testing.T) {
 	dir := t.TempDir()
 	cfg := parse(t, containerdConfig(dir, ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")))
 	reg := cfg.Registries[0]
 	key := ecrtoken.KeyOf(reg)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	older := creds.Token{Password: secret.New("older"), ExpiresAt: t0.Add(12 * time.Hour)}
-	newer := creds.Token{Password: secret.New("newer"), ExpiresAt: t0.Add(18 * time.Hour)}
-	s := newContainerdSink(slog.New(slog.DiscardHandler))
+	store := &fakeTokens{toks: map[ecrtoken.Key]creds.Token{}}
+	s := newContainerdSink(slog.New(slog.DiscardHandler), store)
 
-	s.apply(cfg, fakeTokens{})
+	s.apply(cfg)
 	if _, err := os.Stat(filepath.Join(dir, reg.Host)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a file before the first token: %v", err)
 	}
-	s.refreshed(key, newer, nil)
-	s.apply(cfg, fakeTokens{key: older}) // a reload that read the token before the refresh
+	store.set(key, creds.Token{Password: secret.New("first"), ExpiresAt: t0.Add(12 * time.Hour)})
+	s.refreshed(key, nil)
 	h, err := readHosts(t, dir, reg.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wantHeader(h, "https://"+reg.Host, "AWS", "newer"); err != nil {
-		t.Errorf("after a late apply: %v", err)
+	if err := wantHeader(h, "https://"+reg.Host, "AWS", "first"); err != nil {
+		t.Errorf("after the first refresh: %v", err)
 	}
-	s.refreshed(key, creds.Token{}, errors.New("AWS is down"))
-	s.refreshed(key, older, nil)
+	store.set(key, creds.Token{Password: secret.New("second"), ExpiresAt: t0.Add(18 * time.Hour)})
+	s.refreshed(key, errors.New("AWS is down")) // a failed refresh changes nothing
 	h, _ = readHosts(t, dir, reg.Host)
-	if err := wantHeader(h, "https://"+reg.Host, "AWS", "newer"); err != nil {
-		t.Errorf("after a failed refresh and an older token: %v", err)
+	if err := wantHeader(h, "https://"+reg.Host, "AWS", "first"); err != nil {
+		t.Errorf("after a failed refresh: %v", err)
+	}
+	s.refreshed("another-identity", nil) // another identity's refresh does not touch this file
+	h, _ = readHosts(t, dir, reg.Host)
+	if err := wantHeader(h, "https://"+reg.Host, "AWS", "first"); err != nil {
+		t.Errorf("after another identity's refresh: %v", err)
+	}
+	s.apply(cfg) // a reload writes what the store has now
+	h, _ = readHosts(t, dir, reg.Host)
+	if err := wantHeader(h, "https://"+reg.Host, "AWS", "second"); err != nil {
+		t.Errorf("after a reload: %v", err)
 	}
 }
 

@@ -128,9 +128,9 @@ func New(opts Options) *Daemon {
 	if opts.StateDir != "" {
 		d.tokens.cache = tokencache.New(opts.StateDir, opts.Clock.Now)
 	}
-	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"))
+	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"), d.tokens)
 	d.tokens.onRefresh = func(key ecrtoken.Key, names []string, tok creds.Token, err error) {
-		d.containerd.refreshed(key, tok, err)
+		d.containerd.refreshed(key, err)
 		d.metrics.refreshed(names, err)
 	}
 	return d
@@ -218,7 +218,7 @@ func (d *Daemon) start() (cfg *config.Config, api, metrics net.Listener, err err
 		d.opts.listening()
 	}
 	d.tokens.sync(cfg) // first fetches start now; answers wait for them
-	d.containerd.apply(cfg, d.tokens)
+	d.containerd.apply(cfg)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
 	return cfg, api, metrics, nil
 }

@@ -32,7 +32,7 @@ func (d *Daemon) Reload(reason string) {
 	old := d.state.Load()
 	d.configError.Store(nil)
 	if cfg.Fingerprint() == old.fingerprint {
-		d.containerd.apply(cfg, d.tokens) // retries a failed hosts.toml write, restores a deleted one
+		d.containerd.apply(cfg) // retries a failed hosts.toml write, restores a deleted one
 		level := slog.LevelDebug
 		if reason == "SIGHUP" { // asked for: say it was done
 			level = slog.LevelInfo
@@ -46,7 +46,7 @@ func (d *Daemon) Reload(reason string) {
 	// state goes in whole, and only then do loops no one uses stop, so a
 	// request still on the old state never loses its token.
 	d.tokens.prepare(cfg)
-	d.containerd.apply(cfg, d.tokens)
+	d.containerd.apply(cfg)
 	d.state.Store(newState(cfg, d.tokens, d.containerd))
 	d.tokens.retire(cfg)
 	if old.cfg.Socket != cfg.Socket || old.cfg.SocketGroup != cfg.SocketGroup || old.cfg.Metrics != cfg.Metrics {
