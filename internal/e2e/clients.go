@@ -14,7 +14,7 @@ import (
 // credentials through $DOCKER_CONFIG/config.json.
 func (e *Env) CranePull(t testing.TB, ref string) (digest string, pull, manifest Result) {
 	t.Helper()
-	crane := Tool(t, "crane")
+	crane := tool(t, "crane")
 	out := filepath.Join(t.TempDir(), "image.tar")
 	pull = e.Run(t, "", crane, "pull", ref, out)
 	manifest = e.Run(t, "", crane, "manifest", ref)
@@ -30,7 +30,7 @@ func (e *Env) CranePull(t testing.TB, ref string) (digest string, pull, manifest
 // the auth files it tries (facts.md).
 func (e *Env) SkopeoCopy(t testing.TB, ref string, extraArgs ...string) (string, Result) {
 	t.Helper()
-	skopeo := Tool(t, "skopeo")
+	skopeo := tool(t, "skopeo")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "image")
 	args := append([]string{"--policy", WriteSkopeoPolicy(t, dir), "copy", "--src-tls-verify=false"}, extraArgs...)

@@ -10,6 +10,8 @@ import (
 // calls the helper and hands the credentials to the daemon, which pulls.
 func TestClientDocker(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"dockerd", "docker"})...)
+	RequireRoot(t, "runs dockerd")
 	s := newClientScenario(t)
 	dockerd := StartDockerd(t, s.Env)
 	s.assertWiredBySetup(t, wiring{

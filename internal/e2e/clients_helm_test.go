@@ -13,6 +13,7 @@ import (
 // helm also reads, stays empty.
 func TestClientHelm(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"helm"})...)
 	s := newClientScenario(t)
 	const chart, version = "hello", "0.1.0"
 	repo := "oci://" + s.reg.Host + "/charts"

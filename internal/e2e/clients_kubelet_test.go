@@ -25,6 +25,7 @@ import (
 // hands them to the runtime), which must pull the image with them.
 func TestKubeletCredentialProvider(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane"})...)
 	s := newScenario(t)
 	// The plugin finds no config at this path: only the daemon can answer.
 	noConfig := filepath.Join(s.Root, "no-such-config.yaml")

@@ -10,6 +10,7 @@ import (
 // oras reads credHelpers from $DOCKER_CONFIG/config.json.
 func TestClientOras(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"oras"})...)
 	s := newClientScenario(t)
 	ref := s.reg.Host + "/demo/artifact:v1"
 	const content = "hello from oras\n"

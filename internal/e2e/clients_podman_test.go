@@ -11,6 +11,8 @@ import (
 // default one ($XDG_CONFIG_HOME/containers/auth.json).
 func TestClientPodman(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"podman"})...)
+	RequireRoot(t, "runs podman with its own storage")
 	s := newClientScenario(t)
 	// Keep the machine's registries.conf (credential-helpers, mirrors) out.
 	conf := filepath.Join(s.Root, "registries.conf")

@@ -10,6 +10,7 @@ import (
 // $DOCKER_CONFIG/config.json after a 401).
 func TestClientRegctl(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"regctl"})...)
 	s := newClientScenario(t)
 	s.RegctlPlainHTTP(t, s.reg.Host)
 	s.assertWiredBySetup(t, wiring{

@@ -15,7 +15,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/ocicred/ocicred/internal/e2e/subproc"
-	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // Containerd is a containerd (Debian 12's 1.6, with ctr) running as the
@@ -26,22 +25,22 @@ type Containerd struct {
 	Socket   string
 	HostsDir string
 	ctr      string
-	crictl   string // "" until CRI is asked for
+	crictl   string
 	dir      string
 	proc     *subproc.Proc
 }
 
 // StartContainerd runs containerd for one test and returns once its socket
 // answers; it is stopped when the test ends and its log is shown if the
-// test failed. containerd needs root: elsewhere the test is skipped (failed
-// in CI).
+// test failed. The test asks for containerdTools and root at its top (Need,
+// RequireRoot): ctr and crictl are found here, before the first pull.
 func StartContainerd(t testing.TB, hostsDir string) *Containerd {
 	t.Helper()
-	bin := Tool(t, "containerd")
-	ctr := Tool(t, "ctr")
-	testenv.RequireRoot(t, "runs containerd")
+	mustBeRoot(t, "containerd")
+	bin := tool(t, "containerd")
 	dir := t.TempDir()
-	c := &Containerd{Socket: filepath.Join(shortTempDir(t), "containerd.sock"), HostsDir: hostsDir, ctr: ctr, dir: dir}
+	c := &Containerd{Socket: filepath.Join(shortTempDir(t), "containerd.sock"), HostsDir: hostsDir,
+		ctr: tool(t, "ctr"), crictl: tool(t, "crictl"), dir: dir}
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(containerdConfig(dir, c.Socket, hostsDir)), 0o600); err != nil {
 		t.Fatal(err)
@@ -157,13 +156,12 @@ func (c *Containerd) CtrRemove(t testing.TB, env *Env, ref string) {
 // digest crictl reports for REF ("" when the pull failed).
 func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Result) {
 	t.Helper()
-	crictl := c.crictlBin(t)
 	cfg := c.crictlConfig(t)
-	r := env.Run(t, "", crictl, "--config", cfg, "pull", ref)
+	r := env.Run(t, "", c.crictl, "--config", cfg, "pull", ref)
 	if r.Err != nil {
 		return "", r
 	}
-	inspect := env.Run(t, "", crictl, "--config", cfg, "inspecti", "-o", "json", ref)
+	inspect := env.Run(t, "", c.crictl, "--config", cfg, "inspecti", "-o", "json", ref)
 	if inspect.Err != nil {
 		t.Fatalf("crictl inspecti after a pull: %v", inspect.Err)
 	}
@@ -188,16 +186,9 @@ func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Res
 // CrictlRemove removes REF from the CRI image store.
 func (c *Containerd) CrictlRemove(t testing.TB, env *Env, ref string) {
 	t.Helper()
-	if r := env.Run(t, "", c.crictlBin(t), "--config", c.crictlConfig(t), "rmi", ref); r.Err != nil {
+	if r := env.Run(t, "", c.crictl, "--config", c.crictlConfig(t), "rmi", ref); r.Err != nil {
 		t.Fatalf("crictl rmi: %v", r.Err)
 	}
-}
-
-func (c *Containerd) crictlBin(t testing.TB) string {
-	if c.crictl == "" {
-		c.crictl = Tool(t, "crictl")
-	}
-	return c.crictl
 }
 
 // crictlConfig points crictl at this containerd, so that it reads neither

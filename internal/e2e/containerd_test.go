@@ -17,6 +17,8 @@ import (
 // leaves the ocicred config the file goes and pulls get 401 again.
 func TestContainerdBasic(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, containerdTools)...)
+	RequireRoot(t, "runs containerd")
 	s := newScenario(t)
 	hostsDir := filepath.Join(s.Root, "certs.d")
 	SetContainerdHostsDir(t, s.Config, hostsDir)
@@ -90,7 +92,8 @@ const containerdTokenLife = 20 * time.Second
 // process: hosts.toml is read on every pull, no restart needed.
 func TestContainerdECRRefresh(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
+	Need(t, needs(ecrTools, containerdTools)...)
+	RequireRoot(t, "runs containerd")
 	bin := BuildBinaries(t)
 	ecr := StartECR(t, prodRegistry, awsfake.WithTokenLifetime(containerdTokenLife))
 	env := NewEnv(t, bin)

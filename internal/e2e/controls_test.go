@@ -12,6 +12,7 @@ import (
 // suite points at ocicred, not at the stage.
 func TestHarnessControl(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane", "skopeo"})...)
 	s := newScenario(t)
 	auth := base64.StdEncoding.EncodeToString([]byte(s.reg.User + ":" + s.reg.Password))
 	WriteDockerConfig(t, s.DockerConfig, DockerConfig{Auths: map[string]DockerAuth{s.reg.Host: {Auth: auth}}})
@@ -23,8 +24,8 @@ func TestHarnessControl(t *testing.T) {
 // between the client and the registry's password, and the pull must then be
 // refused by the registry (401), with the daemon up.
 func TestUnauthorizedControls(t *testing.T) {
-	RequireLong(t)
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane", "skopeo"})...)
 	t.Run("wrong password in the ocicred config", func(t *testing.T) {
 		t.Parallel()
 		s := newScenario(t)
@@ -69,6 +70,7 @@ func TestUnauthorizedControls(t *testing.T) {
 // pulls there did go through the daemon.
 func TestIsolatedHelperNeedsDaemon(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane"})...)
 	s := newScenario(t)
 	s.HelperWithoutFallback(t)
 	r := s.Run(t, s.reg.Host, s.Helper, "get")

@@ -31,7 +31,8 @@ type Dockerd struct {
 // default.
 func StartDockerd(t testing.TB, env *Env) *Dockerd {
 	t.Helper()
-	bin := Tool(t, "dockerd")
+	mustBeRoot(t, "dockerd")
+	bin := tool(t, "dockerd")
 	dir := t.TempDir()
 	short := shortTempDir(t) // the exec root holds containerd's socket
 	// daemon.json keeps dockerd 20.10's trust key out of /etc/docker.
@@ -106,7 +107,7 @@ var pulledDigestRE = regexp.MustCompile(`(?m)^Digest: (sha256:[0-9a-f]{64})\s*$`
 // and returns the manifest digest docker reports ("Digest: …").
 func (d *Dockerd) Pull(t testing.TB, ref string) (string, Result) {
 	t.Helper()
-	r := d.env.Run(t, "", Tool(t, "docker"), "-H", "unix://"+d.Socket, "pull", ref)
+	r := d.env.Run(t, "", tool(t, "docker"), "-H", "unix://"+d.Socket, "pull", ref)
 	return reportedDigest(r), r
 }
 

@@ -39,7 +39,7 @@ func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 	t.Helper()
 	fake := awsfake.Start(t, opts...)
 	up, err := localreg.StartDistribution(t.Context(), localreg.Distribution{
-		Dir: t.TempDir(), NoAuth: true, RegistryBin: Tool(t, "docker-registry"),
+		Dir: t.TempDir(), NoAuth: true, RegistryBin: tool(t, "docker-registry"),
 	})
 	if err != nil {
 		t.Fatalf("start the upstream registry: %v", err)

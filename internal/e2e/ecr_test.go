@@ -46,7 +46,6 @@ type ecrScenario struct {
 
 func newECRScenario(t *testing.T, opts ...awsfake.Option) *ecrScenario {
 	t.Helper()
-	RequireLong(t)
 	bin := BuildBinaries(t)
 	ecr := StartECR(t, prodRegistry, opts...)
 	env := NewEnv(t, bin)
@@ -84,6 +83,7 @@ func (s *ecrScenario) awsCalls() int {
 // token nor the secret key reaches the daemon's log or `ocicred status`.
 func TestECRThroughDaemon(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(ecrTools, []string{"crane"})...)
 	s := newECRScenario(t, awsfake.WithTokenLifetime(ecrLifetime))
 	s.HelperWithoutFallback(t) // answers below come from the daemon
 	started := time.Now()      // the first fetch is later: no refresh before started+earliestRefresh
@@ -168,6 +168,7 @@ func TestECRThroughDaemon(t *testing.T) {
 // OCICRED_CACHE_DIR (0600), and answers every later pull from the cache.
 func TestECRWithoutDaemonCachesToken(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(ecrTools, []string{"crane"})...)
 	s := newECRScenario(t) // 12 h tokens, as on ECR
 	first := s.assertValidToken(t)
 	s.assertCranePulls(t)
@@ -202,6 +203,7 @@ func TestECRWithoutDaemonCachesToken(t *testing.T) {
 // would send clients on anonymously. Without the daemon, the same.
 func TestECRAccessDenied(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(ecrTools, []string{"crane"})...)
 	s := newECRScenario(t)
 	s.ecr.Fake.Inject(awsfake.AccessDenied, awsfake.ECRGetAuthorizationToken, awsfake.Forever)
 	s.HelperWithoutFallback(t)

@@ -27,7 +27,7 @@ func WriteChart(t testing.TB, name, version string) string {
 // log shows: no ocicred, and nothing left in the sandbox's own files.
 func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password string) string {
 	t.Helper()
-	helm := Tool(t, "helm")
+	helm := tool(t, "helm")
 	out := t.TempDir()
 	pkg := e.Run(t, "", helm, "package", chartDir, "--destination", out)
 	if pkg.Err != nil {
@@ -55,6 +55,6 @@ func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password stri
 // for after a 401) and returns the manifest digest it reports.
 func (e *Env) HelmPull(t testing.TB, ociRef, version, dir string) (string, Result) {
 	t.Helper()
-	r := e.Run(t, "", Tool(t, "helm"), "pull", ociRef, "--version", version, "--plain-http", "--destination", dir)
+	r := e.Run(t, "", tool(t, "helm"), "pull", ociRef, "--version", version, "--plain-http", "--destination", dir)
 	return reportedDigest(r), r
 }

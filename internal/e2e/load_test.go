@@ -186,7 +186,7 @@ func loadEntry(tgt *loadTarget) string {
 // must be back where they were. Answers per second and latencies are
 // printed, not asserted.
 func TestLoad(t *testing.T) {
-	RequireLong(t) // not parallel: the figures are for the daemon alone
+	Need(t) // not parallel: the figures are for the daemon alone
 	fake := awsfake.Start(t, awsfake.WithTokenLifetime(loadTokenLife), awsfake.WithLogger(slog.New(slog.DiscardHandler)))
 	env := NewEnv(t, BuildBinaries(t))
 	secretKey := Secret("aws-secret-key")

@@ -14,7 +14,8 @@ import (
 // DOCKER_CONFIG names a folder without config.json (facts.md).
 func (e *Env) PodmanPull(t testing.TB, ref string) (string, Result) {
 	t.Helper()
-	podman := Tool(t, "podman")
+	mustBeRoot(t, "podman with its own storage")
+	podman := tool(t, "podman")
 	dir := shortTempDir(t) // podman refuses a runroot longer than 50 bytes
 	global := []string{
 		"--root", filepath.Join(dir, "root"),

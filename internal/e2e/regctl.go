@@ -10,7 +10,7 @@ import (
 // after a 401; RegctlPlainHTTP must have marked the host as plain HTTP.
 func (e *Env) RegctlDigest(t testing.TB, ref string) (string, Result) {
 	t.Helper()
-	r := e.Run(t, "", Tool(t, "regctl"), "image", "digest", ref)
+	r := e.Run(t, "", tool(t, "regctl"), "image", "digest", ref)
 	if r.Err != nil {
 		return "", r
 	}
@@ -22,7 +22,7 @@ func (e *Env) RegctlDigest(t testing.TB, ref string) (string, Result) {
 // fail with 401 before the client is wired.
 func (e *Env) RegctlPlainHTTP(t testing.TB, host string) {
 	t.Helper()
-	if r := e.Run(t, "", Tool(t, "regctl"), "registry", "set", host, "--tls", "disabled", "--skip-check"); r.Err != nil {
+	if r := e.Run(t, "", tool(t, "regctl"), "registry", "set", host, "--tls", "disabled", "--skip-check"); r.Err != nil {
 		t.Fatalf("regctl registry set %s: %v", host, r.Err)
 	}
 }

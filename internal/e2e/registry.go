@@ -26,8 +26,8 @@ func StartRegistry(t testing.TB) *Registry {
 		Dir:         t.TempDir(),
 		User:        "alice",
 		Password:    Secret("pw"),
-		RegistryBin: Tool(t, "docker-registry"),
-		HtpasswdBin: Tool(t, "htpasswd"),
+		RegistryBin: tool(t, "docker-registry"),
+		HtpasswdBin: tool(t, "htpasswd"),
 	}
 	reg, err := localreg.StartDistribution(t.Context(), d)
 	if err != nil {

@@ -37,7 +37,6 @@ type relScenario struct {
 
 func newRelScenario(t *testing.T, opts ...awsfake.Option) *relScenario {
 	t.Helper()
-	RequireLong(t)
 	fake := awsfake.Start(t, opts...)
 	env := NewEnv(t, BuildBinaries(t))
 	s := &relScenario{Env: env, fake: fake, password: Secret("basic")}
@@ -86,6 +85,7 @@ func (s *relScenario) assertBasic(t *testing.T) {
 // token it had at once and says ready, without a single AWS call.
 func TestKillNineRestartFromState(t *testing.T) {
 	t.Parallel()
+	Need(t)
 	s := newRelScenario(t)
 	d := StartDaemon(t, s.Env)
 	first := s.assertToken(t, "")
@@ -160,6 +160,7 @@ func assertPrivateFiles(t *testing.T, dir string) {
 // No client waits a minute.
 func TestAWSHangAtStart(t *testing.T) {
 	t.Parallel()
+	Need(t)
 	s := newRelScenario(t)
 	s.fake.Inject(awsfake.Hang, awsfake.AnyAction, awsfake.Forever)
 	d := StartDaemon(t, s.Env)
@@ -222,6 +223,7 @@ func TestAWSHangAtStart(t *testing.T) {
 // its fallback meanwhile; the daemon listens again within its 5 s check.
 func TestSocketDeletedRealDaemon(t *testing.T) {
 	t.Parallel()
+	Need(t)
 	s := newRelScenario(t)
 	d := StartDaemon(t, s.Env)
 	s.assertBasic(t)

@@ -26,7 +26,6 @@ type scenario struct {
 
 func newScenario(t *testing.T) *scenario {
 	t.Helper()
-	RequireLong(t)
 	bin := BuildBinaries(t)
 	reg := StartRegistry(t)
 	env := NewEnv(t, bin)
@@ -47,6 +46,7 @@ func newScenario(t *testing.T) *scenario {
 // daemon. No secret reaches the daemon's log or `ocicred status`.
 func TestPullThroughDaemon(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane", "skopeo"})...)
 	s := newScenario(t)
 	s.HelperWithoutFallback(t)
 	d := StartDaemon(t, s.Env)

@@ -14,6 +14,7 @@ import (
 // docker and crane pulls through the helper with no daemon running.
 func TestSetupWithConfigElsewhere(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane"})...)
 	s := newScenario(t)
 	WriteDockerConfig(t, s.DockerConfig, DockerConfig{})
 	dockerConfig := filepath.Join(s.DockerConfig, "config.json")

@@ -28,8 +28,6 @@ type accessScenario struct {
 
 func newAccessScenario(t *testing.T) *accessScenario {
 	t.Helper()
-	RequireLong(t)
-	RequireRoot(t)
 	pub := PublicDir(t)
 	bin := PublicBinaries(t, BuildBinaries(t), pub)
 	env := NewEnv(t, bin)
@@ -107,6 +105,8 @@ func (s *accessScenario) helperAs(t *testing.T, u *TestUser, registry string) Re
 // secret.
 func TestAccessControlWithRealUsers(t *testing.T) {
 	t.Parallel()
+	Need(t, userTools...)
+	RequireRoot(t, "creates users with useradd and runs the helper as them")
 	s := newAccessScenario(t)
 	d := StartDaemon(t, s.Env)
 	fi, err := os.Stat(s.Socket)
@@ -213,7 +213,7 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 // config keeps serving). Making the file private again is applied.
 func TestWorldReadableInlineSecret(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
+	Need(t)
 	env := NewEnv(t, BuildBinaries(t))
 	pw := Secret("inline")
 	env.Secrets = append(env.Secrets, pw)
@@ -277,8 +277,8 @@ func waitConfigError(t *testing.T, env *Env, timeout time.Duration, cond func(st
 // version is applied.
 func TestConfigUnreadable(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
-	RequireRoot(t)
+	Need(t, userTools...)
+	RequireRoot(t, "runs the daemon as a user of its own")
 	pub := PublicDir(t)
 	bin := PublicBinaries(t, BuildBinaries(t), pub)
 	owner := CreateUser(t, UniqueName()+"-d")
