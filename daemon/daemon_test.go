@@ -20,9 +20,14 @@ import (
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
+// TestMain runs this test binary as one of the child processes some tests
+// start (chosen by an environment variable), or else runs the tests.
 func TestMain(m *testing.M) {
-	if os.Getenv(clientEnv) != "" {
+	switch {
+	case os.Getenv(clientEnv) != "":
 		os.Exit(runAsClient())
+	case os.Getenv(atomicChildEnv) != "":
+		os.Exit(runAtomicWriter())
 	}
 	goleak.VerifyTestMain(m)
 }
