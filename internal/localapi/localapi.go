@@ -201,6 +201,12 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
+	cut := func(err error) error { // says so when ctx, not the daemon, ended the exchange
+		if !stop() && ctx.Err() != nil {
+			return fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return err
+	}
 
 	var req strings.Builder
 	req.WriteString("GET " + path + " HTTP/1.0\r\nHost: ocicred\r\n")
@@ -209,11 +215,11 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	}
 	req.WriteString("\r\n")
 	if _, err := io.WriteString(conn, req.String()); err != nil {
-		return 0, nil, fmt.Errorf("ask the daemon: %w", err)
+		return 0, nil, fmt.Errorf("ask the daemon: %w", cut(err))
 	}
 	status, data, err := readResponse(bufio.NewReader(conn))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
+		return 0, nil, fmt.Errorf("read the daemon's answer: %w", cut(err))
 	}
 	return status, data, nil
 }
