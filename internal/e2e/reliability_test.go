@@ -240,7 +240,7 @@ func TestSocketDeletedRealDaemon(t *testing.T) {
 	if fi, err := os.Stat(s.Socket); err != nil || fi.Mode().Perm() != 0o660 {
 		t.Errorf("socket after the deletion: %v, want mode 0660", err)
 	}
-	if !strings.Contains(d.Log(), "socket file was deleted; listening again") {
-		t.Error("the daemon did not log listening again")
-	}
+	d.WaitLog(t, "listening again", func(line string) bool {
+		return strings.Contains(line, "socket file was deleted; listening again")
+	})
 }

@@ -158,18 +158,12 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 		}
 	}
 
-	log := d.Log()
 	for _, refusal := range []struct {
 		u   TestUser
 		reg string
 	}{{s.member, "bygroup"}, {s.member, "rootonly"}, {s.teammate, "byuser"}, {s.teammate, "rootonly"}, {s.teammate, "memberonly"}} {
 		re := regexp.MustCompile(`msg="refused caller" uid=` + fmt.Sprint(refusal.u.UID) + ` .*registry=` + refusal.reg + `\b`)
-		if !re.MatchString(log) {
-			t.Errorf("no log line for refusing uid %d (%s) registry %s", refusal.u.UID, refusal.u.Name, refusal.reg)
-		}
-	}
-	if strings.Contains(log, fmt.Sprintf("uid=%d ", s.outsider.UID)) {
-		t.Errorf("the daemon heard from the outsider through a 0660 socket")
+		d.WaitLog(t, fmt.Sprintf("refusing uid %d (%s) registry %s", refusal.u.UID, refusal.u.Name, refusal.reg), re.MatchString)
 	}
 
 	// A socket whose mode lets everyone connect (a careless chmod): the
@@ -184,14 +178,14 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 	if err := os.Chmod(s.Socket, 0o660); err != nil {
 		t.Fatal(err)
 	}
-	refusedLine := ""
-	for _, line := range strings.Split(d.Log(), "\n") {
-		if strings.Contains(line, `msg="refused caller"`) && strings.Contains(line, fmt.Sprintf("uid=%d ", s.outsider.UID)) {
-			refusedLine = line
-		}
-	}
-	if refusedLine == "" {
-		t.Errorf("the daemon did not log refusing uid %d", s.outsider.UID)
+	outsider := fmt.Sprintf("uid=%d ", s.outsider.UID)
+	refusedLine := d.WaitLog(t, "refusing the outsider "+outsider, func(line string) bool {
+		return strings.Contains(line, `msg="refused caller"`) && strings.Contains(line, outsider)
+	})
+	// The log comes through a pipe, in order: all it said while the socket
+	// was 0660 is before the line for the 0666 request.
+	if before, _, _ := strings.Cut(d.Log(), refusedLine); strings.Contains(before, outsider) {
+		t.Errorf("the daemon heard from the outsider through a 0660 socket")
 	}
 	t.Run("socket-group refusal names the registry", func(t *testing.T) {
 		if !strings.Contains(refusedLine, "registry=open") && !strings.Contains(refusedLine, "open.example") {
