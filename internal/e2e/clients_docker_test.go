@@ -17,7 +17,7 @@ func TestClientDocker(t *testing.T) {
 	s.assertWiredBySetup(t, wiring{
 		client:   "docker",
 		authFile: filepath.Join(s.DockerConfig, "config.json"),
-		pull:     func(t *testing.T) (string, Result) { return dockerd.Pull(t, s.ref) },
+		pull:     func(t *testing.T) (string, Result) { return dockerd.Pull(t, s.ref, s.image) },
 		want:     s.digest,
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,15 +138,59 @@ func (c *Containerd) Pid() int { return c.proc.Pid() }
 
 // CtrPull runs `ctr image pull --hosts-dir HOSTSDIR REF` in env's sandbox.
 // ctr never calls a credential helper: only hosts.toml can authenticate it.
-func (c *Containerd) CtrPull(t testing.TB, env *Env, ref string) Result {
+// When it succeeds, the image ctr stored under REF must be want's manifest,
+// and containerd's content store must hold its manifest and every blob,
+// whole (checkContent).
+func (c *Containerd) CtrPull(t testing.TB, env *Env, ref string, want Image) Result {
 	t.Helper()
-	return env.Run(t, "", c.ctr, "--address", c.Socket, "image", "pull", "--snapshotter", "native", "--hosts-dir", c.HostsDir, ref)
+	r := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "pull", "--snapshotter", "native", "--hosts-dir", c.HostsDir, ref)
+	if r.Err == nil {
+		ls := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "ls")
+		if !imageListed(ls.Stdout, ref, want.Manifest) {
+			t.Errorf("ctr image ls does not list %s at %s", ref, want.Manifest)
+		}
+		c.checkContent(t, env, "default", want)
+	}
+	return r
 }
 
-// CtrRemove removes REF from ctr's namespace (the content goes with the
-// next garbage collection).
+// imageListed reports whether `ctr image ls` output has a line for ref
+// with digest.
+func imageListed(out, ref, digest string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == ref && slices.Contains(f, digest) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkContent reads want's manifest and every blob back from
+// containerd's content store in namespace (`ctr content get`) and checks
+// each against its digest.
+func (c *Containerd) checkContent(t testing.TB, env *Env, namespace string, want Image) {
+	t.Helper()
+	get := func(digest string) ([]byte, error) {
+		r := env.RunQuiet("", c.ctr, "--address", c.Socket, "--namespace", namespace, "content", "get", digest)
+		if r.Err != nil {
+			return nil, fmt.Errorf("ctr content get: %w: %s", r.Err, r.Stderr)
+		}
+		return []byte(r.Stdout), nil
+	}
+	manifest, err := get(want.Manifest)
+	if err != nil {
+		t.Fatalf("containerd (namespace %s) holds no manifest %s: %v", namespace, want.Manifest, err)
+	}
+	checkWrittenBlobs(t, "containerd (namespace "+namespace+")", want, manifest, get)
+}
+
+// CtrRemove removes REF, when it is there, from ctr's namespace (the
+// content goes with the next garbage collection).
 func (c *Containerd) CtrRemove(t testing.TB, env *Env, ref string) {
 	t.Helper()
+	if ls := env.RunQuiet("", c.ctr, "--address", c.Socket, "image", "ls", "-q"); !slices.Contains(strings.Fields(ls.Stdout), ref) {
+		return // not there
+	}
 	if r := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "rm", "--sync", ref); r.Err != nil {
 		t.Fatalf("ctr image rm: %v", r.Err)
 	}
@@ -153,8 +198,10 @@ func (c *Containerd) CtrRemove(t testing.TB, env *Env, ref string) {
 
 // CrictlPull runs `crictl pull REF` against containerd's CRI plugin, which
 // finds hosts.toml through its config_path, and returns the manifest
-// digest crictl reports for REF ("" when the pull failed).
-func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Result) {
+// digest crictl reports for REF ("" when the pull failed). When it
+// succeeds, the image id must be want's config digest, and the CRI's
+// content store (namespace k8s.io) must hold every blob, whole.
+func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string, want Image) (string, Result) {
 	t.Helper()
 	cfg := c.crictlConfig(t)
 	r := env.Run(t, "", c.crictl, "--config", cfg, "pull", ref)
@@ -167,12 +214,17 @@ func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Res
 	}
 	var img struct {
 		Status struct {
+			ID          string   `json:"id"`
 			RepoDigests []string `json:"repoDigests"`
 		} `json:"status"`
 	}
 	if err := json.Unmarshal([]byte(inspect.Stdout), &img); err != nil {
 		t.Fatalf("crictl inspecti: %v", err)
 	}
+	if img.Status.ID != want.Config {
+		t.Errorf("crictl: image id %s, want the pushed config %s", img.Status.ID, want.Config)
+	}
+	c.checkContent(t, env, "k8s.io", want)
 	repo := ref[:strings.LastIndex(ref, ":")] // HOST:PORT/REPO:TAG without the tag
 	for _, d := range img.Status.RepoDigests {
 		if name, digest, ok := strings.Cut(d, "@"); ok && name == repo {
@@ -183,9 +235,12 @@ func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Res
 	return "", r
 }
 
-// CrictlRemove removes REF from the CRI image store.
+// CrictlRemove removes REF, when it is there, from the CRI image store.
 func (c *Containerd) CrictlRemove(t testing.TB, env *Env, ref string) {
 	t.Helper()
+	if r := env.RunQuiet("", c.crictl, "--config", c.crictlConfig(t), "inspecti", ref); r.Err != nil {
+		return // not there
+	}
 	if r := env.Run(t, "", c.crictl, "--config", c.crictlConfig(t), "rmi", ref); r.Err != nil {
 		t.Fatalf("crictl rmi: %v", r.Err)
 	}

@@ -12,9 +12,11 @@ import (
 
 // TestContainerdBasic: containerd never calls a credential helper, so the
 // daemon's hosts.toml is the only way it can authenticate. Without the file
-// ctr gets 401; with the daemon up, ctr (--hosts-dir) and crictl (CRI,
-// config_path) pull through its Authorization header; once the registry
-// leaves the ocicred config the file goes and pulls get 401 again.
+// ctr and crictl are refused by the registry (401 to requests without
+// credentials); with the daemon up, ctr (--hosts-dir) and crictl (CRI,
+// config_path) pull through its Authorization header, every blob checked;
+// once the registry leaves the ocicred config the file goes and both are
+// refused again.
 func TestContainerdBasic(t *testing.T) {
 	t.Parallel()
 	Need(t, needs(registryTools, containerdTools)...)
@@ -26,9 +28,9 @@ func TestContainerdBasic(t *testing.T) {
 	basicAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.reg.User+":"+s.reg.Password))
 	s.Secrets = append(s.Secrets, basicAuth[len("Basic "):])
 
-	if r := ctd.CtrPull(t, s.Env, s.ref); !IsUnauthorized(r) {
-		t.Fatalf("control: ctr pull with no hosts.toml: exit %d, want a 401 failure", r.ExitCode)
-	}
+	t.Run("without hosts.toml: refused", func(t *testing.T) {
+		s.assertContainerdRefused(t, ctd)
+	})
 
 	d := StartDaemon(t, s.Env)
 	h := WaitHostsFile(t, hostsDir, s.reg.Host, time.Minute, "written", func(HostsFile) bool { return true })
@@ -44,13 +46,13 @@ func TestContainerdBasic(t *testing.T) {
 	}
 
 	t.Run("ctr", func(t *testing.T) {
-		r := ctd.CtrPull(t, s.Env, s.ref)
+		r := ctd.CtrPull(t, s.Env, s.ref, s.image)
 		if r.Err != nil || !strings.Contains(r.Output(), s.digest) {
 			t.Fatalf("ctr pull through hosts.toml: exit %d, want success with %s", r.ExitCode, s.digest)
 		}
 	})
 	t.Run("crictl", func(t *testing.T) {
-		digest, r := ctd.CrictlPull(t, s.Env, s.ref)
+		digest, r := ctd.CrictlPull(t, s.Env, s.ref, s.image)
 		if r.Err != nil || digest != s.digest {
 			t.Fatalf("crictl pull through config_path: exit %d, digest %q; want %s", r.ExitCode, digest, s.digest)
 		}
@@ -67,10 +69,7 @@ func TestContainerdBasic(t *testing.T) {
 		WriteOcicredConfig(t, s.Config) // no registries
 		SetContainerdHostsDir(t, s.Config, hostsDir)
 		WaitNoHostsFile(t, hostsDir, s.reg.Host, time.Minute)
-		ctd.CtrRemove(t, s.Env, s.ref)
-		if r := ctd.CtrPull(t, s.Env, s.ref); !IsUnauthorized(r) {
-			t.Errorf("ctr pull after the registry left the config: exit %d, want 401", r.ExitCode)
-		}
+		s.assertContainerdRefused(t, ctd)
 	})
 	if !ctd.Running() {
 		t.Error("containerd exited during the test")
@@ -106,7 +105,7 @@ func TestContainerdECRRefresh(t *testing.T) {
 		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretKeyEnv: "OCICRED_CTD_SECRET_KEY"})
 	SetContainerdHostsDir(t, env.Config, hostsDir)
 	v1 := ecr.Host + "/" + repo + ":v1"
-	v1Digest := ecr.PushImage(t, repo, "v1")
+	v1Image := ecr.PushImage(t, repo, "v1")
 	ctd := StartContainerd(t, hostsDir)
 	pid := ctd.Pid()
 
@@ -118,10 +117,10 @@ func TestContainerdECRRefresh(t *testing.T) {
 		t.Fatalf("hosts.toml: server %q mode %v, valid token %v; want http://%s, 0600, a token the fake issued",
 			first.Server, first.Mode, ecr.Fake.ValidAuthorization(first.Authorization), ecr.Host)
 	}
-	if r := ctd.CtrPull(t, env, v1); r.Err != nil || !strings.Contains(r.Output(), v1Digest) {
+	if r := ctd.CtrPull(t, env, v1, v1Image); r.Err != nil || !strings.Contains(r.Output(), v1Image.Manifest) {
 		t.Fatalf("ctr pull with the first token: exit %d", r.ExitCode)
 	}
-	if digest, r := ctd.CrictlPull(t, env, v1); r.Err != nil || digest != v1Digest {
+	if digest, r := ctd.CrictlPull(t, env, v1, v1Image); r.Err != nil || digest != v1Image.Manifest {
 		t.Fatalf("crictl pull with the first token: exit %d, digest %q", r.ExitCode, digest)
 	}
 
@@ -142,11 +141,11 @@ func TestContainerdECRRefresh(t *testing.T) {
 		return !ecr.Fake.ValidAuthorization(first.Authorization)
 	})
 	v2 := ecr.Host + "/" + repo + ":v2"
-	v2Digest := ecr.PushImage(t, repo, "v2")
-	if r := ctd.CtrPull(t, env, v2); r.Err != nil || !strings.Contains(r.Output(), v2Digest) {
+	v2Image := ecr.PushImage(t, repo, "v2")
+	if r := ctd.CtrPull(t, env, v2, v2Image); r.Err != nil || !strings.Contains(r.Output(), v2Image.Manifest) {
 		t.Errorf("ctr pull with the refreshed token: exit %d", r.ExitCode)
 	}
-	if digest, r := ctd.CrictlPull(t, env, v2); r.Err != nil || digest != v2Digest {
+	if digest, r := ctd.CrictlPull(t, env, v2, v2Image); r.Err != nil || digest != v2Image.Manifest {
 		t.Errorf("crictl pull with the refreshed token: exit %d, digest %q", r.ExitCode, digest)
 	}
 	if !ctd.Running() || ctd.Pid() != pid {
@@ -174,4 +173,25 @@ func tokenOf(authorization string) string {
 	}
 	_, pass, _ := strings.Cut(string(raw), ":")
 	return pass
+}
+
+// assertContainerdRefused removes the image from ctr's and the CRI's store
+// (so the pull goes to the registry for everything) and checks that ctr
+// and crictl pulls fail with 401, and that the registry answered them 401
+// to requests without credentials: nothing but a hosts.toml could have
+// given containerd any.
+func (s *scenario) assertContainerdRefused(t *testing.T, ctd *Containerd) {
+	t.Helper()
+	ctd.CtrRemove(t, s.Env, s.ref)
+	mark := s.reg.Mark()
+	if r := ctd.CtrPull(t, s.Env, s.ref, s.image); !IsUnauthorized(r) {
+		t.Errorf("ctr pull: exit %d, want a 401 failure", r.ExitCode)
+	}
+	s.reg.assertRefusedByRegistry(t, mark, "ctr", "")
+	ctd.CrictlRemove(t, s.Env, s.ref)
+	mark = s.reg.Mark()
+	if _, r := ctd.CrictlPull(t, s.Env, s.ref, s.image); !IsUnauthorized(r) {
+		t.Errorf("crictl pull: exit %d, want a 401 failure", r.ExitCode)
+	}
+	s.reg.assertRefusedByRegistry(t, mark, "crictl", "")
 }
