@@ -116,8 +116,8 @@ func startDaemon(t *testing.T, cfg string, tweak ...func(*Options)) *testDaemon 
 		}
 	case err := <-td.stopped:
 		t.Fatalf("daemon stopped at start: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready after 10s")
+	case <-time.After(eventGuard):
+		t.Fatalf("daemon not ready after %s", eventGuard)
 	}
 	return td
 }
@@ -130,8 +130,8 @@ func (td *testDaemon) shutdown(t *testing.T) {
 			t.Errorf("Run returned %v", err)
 		}
 		close(td.stopped)
-	case <-time.After(10 * time.Second):
-		t.Error("daemon did not stop within 10s")
+	case <-time.After(eventGuard):
+		t.Errorf("daemon did not stop within %s", eventGuard)
 	}
 }
 
