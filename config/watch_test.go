@@ -2,44 +2,74 @@ package config
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
 
-// watchFile starts Watch on path and returns a function that waits until
-// the file reads want after a change was signalled.
-func watchFile(t *testing.T, path string) func(want string) {
+// watchGuard bounds every wait for the watcher's next change: it turns a
+// change that never comes into a failure rather than a hung test, and is
+// no deadline the watcher must meet.
+const watchGuard = time.Minute
+
+// watcher is a Watcher running for a test; changed hears each onChange.
+type watcher struct {
+	t       *testing.T
+	path    string
+	changed chan struct{}
+}
+
+// watchFile starts Watch on path.
+func watchFile(t *testing.T, path string) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	changed := make(chan struct{}, 100)
+	w := &watcher{t: t, path: path, changed: make(chan struct{}, 100)}
 	done := make(chan struct{})
-	w, err := NewWatcher(path, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	wt, err := NewWatcher(path, 20*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
 		defer close(done)
-		_ = w.Run(ctx, func() { changed <- struct{}{} })
+		_ = wt.Run(ctx, func() { w.changed <- struct{}{} })
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	return func(want string) {
-		t.Helper()
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case <-changed:
-				if b, err := os.ReadFile(path); err == nil && string(b) == want {
-					return
-				}
-			case <-deadline:
-				b, err := os.ReadFile(path)
-				t.Fatalf("no change seen with content %q; file reads %q, %v", want, b, err)
+	return w
+}
+
+// until waits for the watcher's changes, one by one, until one finds the
+// file as ok wants it (what says how, for the failure).
+func (w *watcher) until(what string, ok func(data []byte, err error) bool) {
+	w.t.Helper()
+	guard := time.After(watchGuard)
+	for {
+		select {
+		case <-w.changed:
+			if ok(os.ReadFile(w.path)) {
+				return
 			}
+		case <-guard:
+			b, err := os.ReadFile(w.path)
+			w.t.Fatalf("no change seen that finds the file %s; it reads %q, %v", what, b, err)
 		}
 	}
+}
+
+// wait waits for a change after which the file reads want.
+func (w *watcher) wait(want string) {
+	w.t.Helper()
+	w.until("reading "+strconv.Quote(want), func(b []byte, err error) bool { return err == nil && string(b) == want })
+}
+
+// waitGone waits for a change after which the file is gone.
+func (w *watcher) waitGone() {
+	w.t.Helper()
+	w.until("gone", func(_ []byte, err error) bool { return errors.Is(err, fs.ErrNotExist) })
 }
 
 func write(t *testing.T, path, content string) {
@@ -52,38 +82,40 @@ func write(t *testing.T, path, content string) {
 func TestWatchInPlaceEdit(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "config.yaml")
 	write(t, p, "v1")
-	wait := watchFile(t, p)
+	w := watchFile(t, p)
 	write(t, p, "v2")
-	wait("v2")
+	w.wait("v2")
 	write(t, p, "v3")
-	wait("v3")
+	w.wait("v3")
 }
 
 func TestWatchAtomicRename(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "config.yaml")
 	write(t, p, "v1")
-	wait := watchFile(t, p)
+	w := watchFile(t, p)
 	for _, v := range []string{"v2", "v3"} {
 		tmp := filepath.Join(dir, ".config.yaml.swp")
 		write(t, tmp, v)
 		if err := os.Rename(tmp, p); err != nil {
 			t.Fatal(err)
 		}
-		wait(v)
+		w.wait(v)
 	}
 }
 
+// The deletion is a change of its own (the watcher tells it before the
+// file comes back), and the watch survives it.
 func TestWatchDeleteAndRecreate(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "config.yaml")
 	write(t, p, "v1")
-	wait := watchFile(t, p)
+	w := watchFile(t, p)
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(60 * time.Millisecond)
+	w.waitGone()
 	write(t, p, "v2")
-	wait("v2")
+	w.wait("v2")
 }
 
 // A Kubernetes ConfigMap volume: config.yaml -> ..data/config.yaml,
@@ -101,13 +133,13 @@ func TestWatchConfigMapSymlinkSwap(t *testing.T) {
 	must(t, os.Symlink("..2026_01", filepath.Join(dir, "..data")))
 	must(t, os.Symlink("..data/config.yaml", filepath.Join(dir, "config.yaml")))
 	p := filepath.Join(dir, "config.yaml")
-	wait := watchFile(t, p)
+	w := watchFile(t, p)
 	for i, v := range []string{"v2", "v3"} {
 		name := []string{"..2026_02", "..2026_03"}[i]
 		mkVersion(name, v)
 		must(t, os.Symlink(name, filepath.Join(dir, "..data_tmp")))
 		must(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
-		wait(v)
+		w.wait(v)
 	}
 }
 
@@ -118,11 +150,11 @@ func TestWatchSymlinkTargetElsewhere(t *testing.T) {
 	write(t, target, "v1")
 	p := filepath.Join(links, "config.yaml")
 	must(t, os.Symlink(target, p))
-	wait := watchFile(t, p)
+	w := watchFile(t, p)
 	tmp := filepath.Join(real, "tmp")
 	write(t, tmp, "v2")
 	must(t, os.Rename(tmp, target))
-	wait("v2")
+	w.wait("v2")
 }
 
 func must(t *testing.T, err error) {

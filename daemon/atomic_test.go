@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,46 +12,49 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/secret"
 	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
-// The writer child: this test binary re-run with atomicChildEnv set to
-// "hosts" or "cache", writing a file of atomicSizeEnv bytes at
-// atomicPathEnv the way the daemon does.
+// The writer child: this test binary run again with atomicChildEnv set to
+// "hosts" or "cache" (TestMain sends it to runAtomicWriter), writing a file
+// of atomicSizeEnv bytes at atomicPathEnv the way the daemon does.
 const (
 	atomicChildEnv = "OCICRED_ATOMIC_CHILD"
 	atomicPathEnv  = "OCICRED_ATOMIC_PATH"
 	atomicSizeEnv  = "OCICRED_ATOMIC_SIZE"
 )
 
-// TestAtomicWriterChild is not a test: it is the writer that
-// TestAtomicWritesSurviveSIGKILL kills mid-write.
-func TestAtomicWriterChild(t *testing.T) {
-	mode := os.Getenv(atomicChildEnv)
-	if mode == "" {
-		t.Skip("the writer process of TestAtomicWritesSurviveSIGKILL")
-	}
-	path := os.Getenv(atomicPathEnv)
+// atomicHostsData is the big hosts.toml the writer child writes.
+func atomicHostsData(size int) []byte {
+	line := "# padding: a big file takes long enough to write that the parent can kill the writer halfway\n"
+	return []byte(hostsMarker + "server = \"https://new.example\"\n" + strings.Repeat(line, size/len(line)))
+}
+
+// runAtomicWriter is the writer process that TestAtomicWritesSurviveSIGKILL
+// kills mid-write; it returns its exit status.
+func runAtomicWriter() int {
+	mode, path := os.Getenv(atomicChildEnv), os.Getenv(atomicPathEnv)
 	size, err := strconv.Atoi(os.Getenv(atomicSizeEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch mode {
-	case "hosts":
-		line := "# padding: a big file takes long enough to write that the parent can kill the writer halfway\n"
-		data := []byte(hostsMarker + "server = \"https://new.example\"\n" + strings.Repeat(line, size/len(line)))
-		_, err = writeHostsFile(filepath.Dir(filepath.Dir(path)), filepath.Base(filepath.Dir(path)), data)
-	case "cache":
-		tok := creds.Token{Password: secret.New(strings.Repeat("n", size)), ExpiresAt: time.Now().Add(time.Hour)}
-		err = tokencache.New(filepath.Dir(path), nil).Put(filepath.Base(path), tok)
-	default:
-		err = fmt.Errorf("unknown mode %q", mode)
+	if err == nil {
+		switch mode {
+		case "hosts":
+			_, err = writeHostsFile(filepath.Dir(filepath.Dir(path)), filepath.Base(filepath.Dir(path)), atomicHostsData(size))
+		case "cache":
+			tok := creds.Token{Password: secret.New(strings.Repeat("n", size)), ExpiresAt: time.Now().Add(time.Hour)}
+			err = tokencache.New(filepath.Dir(path), nil).Put(filepath.Base(path), tok)
+		default:
+			err = fmt.Errorf("unknown mode %q", mode)
+		}
 	}
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, "atomic writer:", err)
+		return 1
 	}
+	return 0
 }
 
 // TestAtomicWritesSurviveSIGKILL: the daemon's hosts.toml writer and the
@@ -59,9 +63,6 @@ func TestAtomicWriterChild(t *testing.T) {
 // is left of the write is a 0600 temp file beside it (hosts.toml) or in
 // TMPDIR (the token cache, through renameio's default temp folder).
 func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
-	if os.Getenv(atomicChildEnv) != "" {
-		t.Skip("in the writer process")
-	}
 	t.Run("hosts.toml", func(t *testing.T) {
 		dir := t.TempDir()
 		reg := parse(t, "registries:\n"+ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")).Registries[0]
@@ -79,6 +80,9 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 				return err
 			}
 			return wantHeader(h, "https://"+reg.Host, "AWS", "old-token")
+		}, func(size int) bool {
+			now, err := os.ReadFile(path)
+			return err == nil && bytes.Equal(now, atomicHostsData(size))
 		})
 	})
 	t.Run("token cache", func(t *testing.T) {
@@ -99,23 +103,40 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 				return fmt.Errorf("the cache no longer gives the old token: %v", err)
 			}
 			return nil
+		}, func(size int) bool {
+			// Read raw: the new file is bigger than the cache reads (a real
+			// token is about 2 KiB), as it must be to be killed mid-write.
+			data, err := os.ReadFile(path)
+			var e struct{ Password string }
+			return err == nil && json.Unmarshal(data, &e) == nil && e.Password == strings.Repeat("n", size)
 		})
 	})
 }
 
-// atomicKillWriter runs the writer child on path, SIGKILLs it once its temp
-// file holds data, and checks that path still holds old and passes check.
-// A writer that finished before it could be caught is run again with more
-// to write.
-func atomicKillWriter(t *testing.T, mode, path string, old []byte, check func() error) {
+// atomicKillWriter runs the writer child on path and SIGKILLs it once its
+// temp file holds data. The file must then be either old, whole (passing
+// check), or the writer's new file, whole (isNew: the writer got to its
+// rename before the kill landed); anything else is a half-written file.
+// A writer that could not be caught mid-write is run again with more to
+// write.
+func atomicKillWriter(t *testing.T, mode, path string, old []byte, check func() error, isNew func(size int) bool) {
 	t.Helper()
 	tmp := filepath.Join(filepath.Dir(filepath.Dir(path)), "tmp") // TMPDIR, on the same file system
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	watch := []string{filepath.Dir(path), tmp}
 	for _, size := range []int{8 << 20, 64 << 20, 256 << 20} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestAtomicWriterChild$", "-test.count=1")
+		// Watched from before the child starts: its first write is an event.
+		watch, err := fsnotify.NewWatcher()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{filepath.Dir(path), tmp} {
+			if err := watch.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), atomicChildEnv+"="+mode, atomicPathEnv+"="+path,
 			atomicSizeEnv+"="+strconv.Itoa(size), "TMPDIR="+tmp)
 		var out bytes.Buffer
@@ -125,7 +146,8 @@ func atomicKillWriter(t *testing.T, mode, path string, old []byte, check func() 
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		temp, tempSize, exited := atomicWaitTemp(watch, path, done)
+		temp, tempSize, exited := atomicWaitTemp(t, watch, path, done)
+		_ = watch.Close()
 		if !exited {
 			_ = cmd.Process.Kill()
 			<-done
@@ -134,21 +156,20 @@ func atomicKillWriter(t *testing.T, mode, path string, old []byte, check func() 
 		if err != nil {
 			t.Fatalf("after the writer died: %v", err)
 		}
-		if exited {
-			// Finished first: the file must be the new one, whole.
-			if len(now) < size/2 {
-				t.Fatalf("the writer exited without replacing the file (%d bytes): %s", len(now), out.String())
+		if exited || !bytes.Equal(now, old) {
+			// Not caught mid-write: the rename came first, so the file
+			// must be the new one, whole.
+			if !isNew(size) {
+				t.Fatalf("%s is %d bytes, neither the old file (%d) nor the new one, whole: a half-written file (writer exited by itself: %v) %s",
+					path, len(now), len(old), exited, out.String())
 			}
-			t.Logf("a %d MiB write finished before it could be killed; again with more", size>>20)
+			t.Logf("a %d MiB write was renamed into place before it could be killed; again with more", size>>20)
 			if err := os.WriteFile(path, old, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
 		t.Logf("writer killed with %d KiB of %d MiB in its temp file %s", tempSize>>10, size>>20, filepath.Base(temp))
-		if !bytes.Equal(now, old) {
-			t.Fatalf("%s changed: %d bytes, was %d: a half-written file", path, len(now), len(old))
-		}
 		if err := check(); err != nil {
 			t.Fatalf("the old file after the kill: %v", err)
 		}
@@ -163,29 +184,28 @@ func atomicKillWriter(t *testing.T, mode, path string, old []byte, check func() 
 	t.Fatal("the writer always finished before it could be killed")
 }
 
-// atomicWaitTemp polls dirs for a file other than path (the writer's temp
-// file) until it holds data; exited is true when the writer ended first.
-func atomicWaitTemp(dirs []string, path string, done <-chan error) (temp string, size int64, exited bool) {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+// atomicWaitTemp waits for the watcher's first write to a file other than
+// path (the writer's temp file) that holds data; exited is true when the
+// writer ended first.
+func atomicWaitTemp(t *testing.T, watch *fsnotify.Watcher, path string, done <-chan error) (temp string, size int64, exited bool) {
+	t.Helper()
+	guard := time.NewTimer(eventGuard)
+	defer guard.Stop()
+	for {
 		select {
 		case <-done:
 			return "", 0, true
-		default:
-		}
-		for _, d := range dirs {
-			entries, _ := os.ReadDir(d)
-			for _, e := range entries {
-				p := filepath.Join(d, e.Name())
-				if p == path || !e.Type().IsRegular() {
-					continue
-				}
-				if fi, err := e.Info(); err == nil && fi.Size() > 0 {
-					return p, fi.Size(), false
-				}
+		case ev := <-watch.Events:
+			if ev.Name == path || !ev.Has(fsnotify.Write) {
+				continue
 			}
+			if fi, err := os.Lstat(ev.Name); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+				return ev.Name, fi.Size(), false
+			}
+		case err := <-watch.Errors:
+			t.Fatalf("watch the writer's folders: %v", err)
+		case <-guard.C:
+			t.Fatalf("the writer neither wrote nor ended in %s", eventGuard)
 		}
-		time.Sleep(50 * time.Microsecond)
 	}
-	return "", 0, false
 }

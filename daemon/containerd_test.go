@@ -142,24 +142,19 @@ func TestContainerdHostsFiles(t *testing.T) {
 		t.Errorf("an unprotected registry got a hosts folder: %v", err)
 	}
 
-	eventually(t, "the ECR registry's file after the first token", func() error {
-		h, err := readHosts(t, hostsDir, ecrHost)
-		if err != nil {
-			return err
-		}
-		return wantHeader(h, "https://"+ecrHost, "AWS", "token-1")
-	})
+	td.ev.await(t, refreshed("prod"), 1) // the first token, and its file
+	if err := wantHosts(t, hostsDir, ecrHost, "token-1"); err != nil {
+		t.Errorf("the ECR registry's file after the first token: %v", err)
+	}
 
 	// A refresh rewrites the file with the new token; nothing else moves.
 	before, _ := os.ReadFile(hostsPath(hostsDir, "127.0.0.1:5000"))
+	again := td.ev.next(refreshed("prod"))
 	clock.Advance(clock.waitSleepers(t, 1)[0])
-	eventually(t, "the ECR registry's file after a refresh", func() error {
-		h, err := readHosts(t, hostsDir, ecrHost)
-		if err != nil {
-			return err
-		}
-		return wantHeader(h, "https://"+ecrHost, "AWS", "token-2")
-	})
+	again(t)
+	if err := wantHosts(t, hostsDir, ecrHost, "token-2"); err != nil {
+		t.Errorf("the ECR registry's file after a refresh: %v", err)
+	}
 	if after, _ := os.ReadFile(hostsPath(hostsDir, "127.0.0.1:5000")); string(after) != string(before) {
 		t.Error("a token refresh changed a basic registry's file")
 	}
@@ -301,22 +296,19 @@ func TestContainerdWriteFailure(t *testing.T) {
 		o.Fetch, o.Clock = aws.fetch, clock
 	})
 	ctx := context.Background()
-	clock.waitSleepers(t, 1) // the first token is in
-	eventually(t, "write errors in status", func() error {
-		st, err := td.client.Status(ctx)
-		if err != nil {
-			return err
+	td.ev.await(t, refreshed("prod"), 1) // the first token is in, and its write failed
+	st, err := td.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st.Registries {
+		if !strings.HasPrefix(r.LastError, "containerd: cannot ") || !strings.Contains(r.LastError, hostsDir) {
+			t.Errorf("write errors in status: status of %s: %+v", r.Name, r)
 		}
-		for _, r := range st.Registries {
-			if !strings.HasPrefix(r.LastError, "containerd: cannot ") || !strings.Contains(r.LastError, hostsDir) {
-				return fmt.Errorf("status of %s: %+v", r.Name, r)
-			}
-		}
-		if r := st.Registries[1]; r.State != localapi.StateReady {
-			return fmt.Errorf("the ECR registry is %s, want ready: the token is fine", r.State)
-		}
-		return nil
-	})
+	}
+	if r := st.Registries[1]; r.State != localapi.StateReady {
+		t.Errorf("the ECR registry is %s, want ready: the token is fine", r.State)
+	}
 	for _, server := range []string{"127.0.0.1:5000", ecrHost} {
 		if _, err := td.client.Credentials(ctx, server); err != nil {
 			t.Errorf("the daemon stopped serving %s: %v", server, err)
@@ -334,7 +326,7 @@ func TestContainerdWriteFailure(t *testing.T) {
 		}
 		noTempFiles(t, hostsDir, host)
 	}
-	st, err := td.client.Status(ctx)
+	st, err = td.client.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,4 +437,14 @@ server = 'https://corp.example:8443'
 	if string(got) != want {
 		t.Errorf("hosts.toml:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// wantHosts checks that host's hosts.toml carries the ECR token tok.
+func wantHosts(t *testing.T, hostsDir, host, tok string) error {
+	t.Helper()
+	h, err := readHosts(t, hostsDir, host)
+	if err != nil {
+		return err
+	}
+	return wantHeader(h, "https://"+host, "AWS", tok)
 }

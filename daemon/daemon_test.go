@@ -20,9 +20,14 @@ import (
 	"github.com/ocicred/ocicred/internal/localapi"
 )
 
+// TestMain runs this test binary as one of the child processes some tests
+// start (chosen by an environment variable), or else runs the tests.
 func TestMain(m *testing.M) {
-	if os.Getenv(clientEnv) != "" {
+	switch {
+	case os.Getenv(clientEnv) != "":
 		os.Exit(runAsClient())
+	case os.Getenv(atomicChildEnv) != "":
+		os.Exit(runAtomicWriter())
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -36,6 +41,7 @@ type testDaemon struct {
 	client  *localapi.Client
 	notes   chan string
 	logs    *syncBuffer
+	ev      *events // log messages and token refreshes, to wait for
 	stop    context.CancelFunc
 	stopped chan error
 }
@@ -77,15 +83,22 @@ func startDaemon(t *testing.T, cfg string, tweak ...func(*Options)) *testDaemon 
 	t.Helper()
 	dir := t.TempDir()
 	td := &testDaemon{dir: dir, config: filepath.Join(dir, "config.yaml"), socket: filepath.Join(dir, "ocicred.sock"),
-		notes: make(chan string, 100), logs: &syncBuffer{}, stopped: make(chan error, 1)}
+		notes: make(chan string, 100), logs: &syncBuffer{}, ev: newEvents(), stopped: make(chan error, 1)}
 	writeConfig(t, td.config, cfg)
+	text := slog.NewTextHandler(td.logs, &slog.HandlerOptions{Level: slog.LevelDebug})
 	opts := Options{ConfigPath: td.config, Socket: td.socket, Debounce: 20 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(td.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Notify: func(s string) { td.notes <- s }}
+		Logger: slog.New(logEvents{text, td.ev}),
+		Notify: func(s string) {
+			select { // only the first READY=1 is waited for: never block a reload
+			case td.notes <- s:
+			default:
+			}
+		}}
 	for _, f := range tweak {
 		f(&opts)
 	}
 	td.d = New(opts)
+	hookRefreshes(td.d.tokens, td.ev)
 	ctx, cancel := context.WithCancel(context.Background())
 	td.stop = cancel
 	go func() { td.stopped <- td.d.Run(ctx) }()
@@ -103,8 +116,8 @@ func startDaemon(t *testing.T, cfg string, tweak ...func(*Options)) *testDaemon 
 		}
 	case err := <-td.stopped:
 		t.Fatalf("daemon stopped at start: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready after 10s")
+	case <-time.After(eventGuard):
+		t.Fatalf("daemon not ready after %s", eventGuard)
 	}
 	return td
 }
@@ -117,24 +130,8 @@ func (td *testDaemon) shutdown(t *testing.T) {
 			t.Errorf("Run returned %v", err)
 		}
 		close(td.stopped)
-	case <-time.After(10 * time.Second):
-		t.Error("daemon did not stop within 10s")
-	}
-}
-
-// eventually retries check until it passes or 5 s have gone.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	case <-time.After(eventGuard):
+		t.Errorf("daemon did not stop within %s", eventGuard)
 	}
 }
 
@@ -222,35 +219,29 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw-a"))
 	ctx := context.Background()
 
+	reloaded := td.ev.next(msgReloaded)
 	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a2")+basicConfig("b", "b.example", "pw-b"))
-	eventually(t, "new config applied", func() error {
-		got, err := td.client.Credentials(ctx, "b.example")
-		if err != nil || got.Secret != "pw-b" {
-			return fmt.Errorf("b.example = %+v, %v", got, err)
-		}
-		return nil
-	})
+	reloaded(t)
+	if got, err := td.client.Credentials(ctx, "b.example"); err != nil || got.Secret != "pw-b" {
+		t.Fatalf("new config applied, but b.example = %+v, %v", got, err)
+	}
 
+	refused := td.ev.next(msgRefused)
 	writeConfig(t, td.config, "registries:\n  - name: a\n    typo: basic\n")
-	eventually(t, "bad config shown in status", func() error {
-		st, err := td.client.Status(ctx)
-		if err != nil || !strings.Contains(st.ConfigError, "registries[0].typo: unknown field") {
-			return fmt.Errorf("status = %+v, %v", st, err)
-		}
-		return nil
-	})
+	refused(t)
+	if st, err := td.client.Status(ctx); err != nil || !strings.Contains(st.ConfigError, "registries[0].typo: unknown field") {
+		t.Errorf("bad config refused, but status = %+v, %v", st, err)
+	}
 	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a2" {
 		t.Errorf("old config not kept: %+v, %v", got, err)
 	}
 
+	reloaded = td.ev.next(msgReloaded)
 	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a3"))
-	eventually(t, "fixed config applied and error cleared", func() error {
-		st, err := td.client.Status(ctx)
-		if err != nil || st.ConfigError != "" || len(st.Registries) != 1 {
-			return fmt.Errorf("status = %+v, %v", st, err)
-		}
-		return nil
-	})
+	reloaded(t)
+	if st, err := td.client.Status(ctx); err != nil || st.ConfigError != "" || len(st.Registries) != 1 {
+		t.Errorf("fixed config applied, but status = %+v, %v", st, err)
+	}
 	if _, err := td.client.Credentials(ctx, "b.example"); !errors.Is(err, localapi.ErrNotFound) {
 		t.Errorf("removed registry still answers: %v", err)
 	}
@@ -313,19 +304,18 @@ func TestSIGHUPReloads(t *testing.T) {
 	})
 	// Write without an event the watcher would act on in time.
 	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw2"))
+	reloaded := td.ev.next(msgReloaded)
 	if err := syscallKill(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "SIGHUP reload", func() error {
-		got, err := td.client.Credentials(context.Background(), "a.example")
-		if err != nil || got.Secret != "pw2" {
-			return fmt.Errorf("%+v, %v", got, err)
-		}
-		return nil
-	})
+	reloaded(t)
+	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "pw2" {
+		t.Errorf("after the SIGHUP reload: %+v, %v", got, err)
+	}
 }
 
-// No request fails while the config is rewritten over and over.
+// No request fails while the config is rewritten over and over: between
+// two reloads every worker has had an answer.
 func TestNoRequestFailsDuringReloads(t *testing.T) {
 	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -333,7 +323,8 @@ func TestNoRequestFailsDuringReloads(t *testing.T) {
 	var mu sync.Mutex
 	var failures []error
 	requests := 0
-	for range 8 {
+	const workers = 8
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -348,6 +339,7 @@ func TestNoRequestFailsDuringReloads(t *testing.T) {
 					failures = append(failures, err)
 				}
 				mu.Unlock()
+				td.ev.add(fmt.Sprintf("answered %d", w))
 			}
 		}()
 	}
@@ -357,9 +349,15 @@ func TestNoRequestFailsDuringReloads(t *testing.T) {
 		if i%2 == 0 {
 			extra = basicConfig(fmt.Sprintf("b%d", i), fmt.Sprintf("b%d.example", i), "pwb")
 		}
+		var answered []func(*testing.T)
+		for w := range workers {
+			answered = append(answered, td.ev.next(fmt.Sprintf("answered %d", w)))
+		}
 		writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw")+extra)
 		td.d.Reload("test")
-		time.Sleep(5 * time.Millisecond)
+		for _, wait := range answered {
+			wait(t)
+		}
 	}
 	cancel()
 	wg.Wait()
@@ -372,16 +370,14 @@ func TestSocketDeletedUnderRunningDaemon(t *testing.T) {
 	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw"), func(o *Options) {
 		o.SocketCheck = 20 * time.Millisecond
 	})
+	relistens := td.ev.next(msgRelistens)
 	if err := os.Remove(td.socket); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the daemon answers on its socket again", func() error {
-		got, err := td.client.Credentials(context.Background(), "a.example")
-		if err != nil || got.Secret != "pw" {
-			return fmt.Errorf("%+v, %v", got, err)
-		}
-		return nil
-	})
+	relistens(t)
+	if got, err := td.client.Credentials(context.Background(), "a.example"); err != nil || got.Secret != "pw" {
+		t.Errorf("on the socket made again: %+v, %v", got, err)
+	}
 	if fi, err := os.Stat(td.socket); err != nil || fi.Mode().Perm() != SocketMode {
 		t.Errorf("recreated socket: %v, %v", fi, err)
 	}
@@ -415,12 +411,7 @@ func TestFailedFirstRefreshSaysNoToken(t *testing.T) {
 		func(o *Options) {
 			o.Fetch = func(context.Context, *config.Registry) (creds.Token, error) { return creds.Token{}, denied }
 		})
-	eventually(t, "the failed refresh is logged", func() error {
-		if !strings.Contains(td.logs.String(), "token refresh failed") {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	td.ev.await(t, refreshFailed("prod"), 1) // logged before the hook hears of it
 	logs := td.logs.String()
 	if strings.Contains(logs, "serving the last good token") || !strings.Contains(logs, "no token to serve until one succeeds") {
 		t.Errorf("the first failed refresh is logged as:\n%s", logs)

@@ -20,7 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/testenv"
 )
@@ -47,7 +50,7 @@ func fltRegistry(credType string) string {
 // fltClock is a fake clock that starts at the real time: the SDK keeps an
 // STS session by the real clock, so a session the fake issues "now" must
 // look fresh to it.
-func fltClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
+func fltClock() *fakeClock { return newFakeClockAt(time.Now().UTC().Truncate(time.Second)) }
 
 // fltStart runs awsfake on clock, knowing fltKeyID's secret, and a daemon
 // on cfg whose token loops use the real AWS SDK against it.
@@ -60,42 +63,27 @@ func fltStart(t *testing.T, clock *fakeClock, cfg string) (*testDaemon, *awsfake
 	return td, fake
 }
 
-// fltAdvanceToNext moves the clock to the earliest sleeper's deadline, so
-// the loop waiting on it runs; false when no loop sleeps.
-func (c *fakeClock) fltAdvanceToNext() bool {
-	c.mu.Lock()
-	if len(c.waiters) == 0 {
-		c.mu.Unlock()
-		return false
-	}
-	next := c.waiters[0].at
-	for _, w := range c.waiters[1:] {
-		if w.at.Before(next) {
-			next = w.at
-		}
-	}
-	d := max(next.Sub(c.now), 0)
-	c.mu.Unlock()
-	c.Advance(d)
-	return true
-}
+// fltSteps bounds fltDrive: no case needs more than three refreshes.
+const fltSteps = 10
 
-// fltDrive runs the token loops refresh by refresh (moving the fake clock
-// to each one) until check passes, or fails after 30 s of real time: the
-// SDK's own retries of 5xx answers sleep on the real clock.
+// fltDrive runs the one token loop refresh by refresh until check passes:
+// each step moves the fake clock to the loop's wake-up and waits until the
+// loop sleeps again, its fetch answered (the SDK's own retries of 5xx
+// answers sleep on the real clock, so a step may take seconds). It fails
+// after fltSteps refreshes.
 func fltDrive(t *testing.T, clock *fakeClock, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for i := 0; ; i++ {
 		err := check()
 		if err == nil {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
+		if i == fltSteps {
+			t.Fatalf("%s: still %v after %d refreshes", what, err, i)
 		}
-		clock.fltAdvanceToNext()
-		time.Sleep(20 * time.Millisecond)
+		slept := clock.nextSleep()
+		clock.advanceToLatest()
+		slept(t)
 	}
 }
 
@@ -229,13 +217,31 @@ func fltNoSecret(t *testing.T, where, text string, secrets ...string) {
 }
 
 // TestAWSHangServesCachedToken: a refresh that AWS never answers does not
-// hold up a single request (they get the cached token at once), nor status,
-// nor the daemon's shutdown. (A hung first fetch is answered after
+// hold up a single request (they get the cached token while the call still
+// hangs), nor status, nor the daemon's shutdown (it cuts the call rather
+// than wait for its 30 s bound). (A hung first fetch is answered after
 // FirstTokenWait: internal/e2e TestAWSHangAtStart. The 30 s bound of each
 // AWS call: internal/ecrtoken TestHangCutByContext.)
 func TestAWSHangServesCachedToken(t *testing.T) {
 	clock := fltClock()
-	td, fake := fltStart(t, clock, "registries:\n"+fltRegistry("secret"))
+	fake := awsfake.Start(t, awsfake.WithNow(clock.Now), awsfake.WithKey(fltKeyID, fltSecretKey))
+	fake.Setenv(t)
+	t.Setenv(fltSecretEnv, fltSecretKey)
+	// The real fetcher, watched: was the hung fetch still waiting on
+	// AWS when the daemon's shutdown cancelled it?
+	var cutByShutdown []bool
+	var mu sync.Mutex
+	real := ecrtoken.NewFetcher()
+	td := startDaemon(t, "registries:\n"+fltRegistry("secret"), func(o *Options) {
+		o.Clock = clock
+		o.Fetch = func(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+			tok, err := real.Fetch(ctx, reg)
+			mu.Lock()
+			cutByShutdown = append(cutByShutdown, errors.Is(ctx.Err(), context.Canceled))
+			mu.Unlock()
+			return tok, err
+		}
+	})
 	ctx := context.Background()
 	clock.waitSleepers(t, 1)
 	first, err := td.client.Credentials(ctx, fltHost)
@@ -243,41 +249,41 @@ func TestAWSHangServesCachedToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.Inject(awsfake.Hang, awsfake.ECRGetAuthorizationToken, awsfake.Forever)
-	clock.fltAdvanceToNext()
-	eventually(t, "the refresh hangs in AWS", func() error {
-		if n := fake.CallCount(awsfake.ECRGetAuthorizationToken); n != 2 {
-			return fmt.Errorf("%d calls", n)
-		}
-		return nil
-	})
-	var slowest time.Duration
+	clock.advanceToLatest()
+	if err := fake.WaitCalls(t.Context(), awsfake.ECRGetAuthorizationToken, 2); err != nil {
+		t.Fatalf("the refresh does not reach AWS: %v", err)
+	}
 	for range 20 {
-		start := time.Now()
 		got, err := td.client.Credentials(ctx, fltHost)
-		slowest = max(slowest, time.Since(start))
 		if err != nil || got.Secret != first.Secret {
 			t.Fatalf("while the refresh hangs: %v; want the cached token", err)
 		}
 	}
-	start := time.Now()
 	if rs := fltStatus(t, td, "prod"); rs.State != localapi.StateReady {
 		t.Errorf("status while the refresh hangs: %+v", rs)
 	}
-	slowest = max(slowest, time.Since(start))
-	t.Logf("slowest answer while AWS hangs: %s", slowest)
-	// Waiting on the hung call would take FirstTokenWait or CallTimeout.
-	if slowest >= FirstTokenWait/2 {
-		t.Errorf("an answer took %s: it waited on the hung AWS call", slowest)
+	// An answer that waited on the call could only have come once it had
+	// ended (at its 30 s bound): it still hangs, so none did.
+	if n := fake.Hanging(); n != 1 {
+		t.Errorf("%d AWS calls hang after the answers, want the refresh's 1: an answer waited on it", n)
 	}
-	start = time.Now()
+
+	start := time.Now()
 	td.stop()
 	select {
 	case err := <-td.stopped:
 		td.stopped <- err // for startDaemon's cleanup, which checks it
-	case <-time.After(10 * time.Second):
-		t.Fatal("the daemon did not stop within 10 s while an AWS call hung")
+	case <-time.After(eventGuard):
+		t.Fatalf("the daemon did not stop in %s while an AWS call hung", eventGuard)
 	}
 	t.Logf("shutdown with a hung AWS call took %s", time.Since(start).Round(time.Millisecond))
+	mu.Lock()
+	defer mu.Unlock()
+	// Run waits for its loops: the hung fetch has returned, and it must
+	// have been the shutdown that ended it, not the call's own timeout.
+	if len(cutByShutdown) != 2 || !cutByShutdown[1] {
+		t.Errorf("fetches %v (true: cut by the shutdown), want the second, hung one cut by the shutdown", cutByShutdown)
+	}
 }
 
 // TestConfigDeletedAndRecreated: deleting the config file is a refused
@@ -286,41 +292,40 @@ func TestAWSHangServesCachedToken(t *testing.T) {
 func TestConfigDeletedAndRecreated(t *testing.T) {
 	td := startDaemon(t, "registries:\n"+basicConfig("a", "a.example", "pw-a"))
 	ctx := context.Background()
+	refused := td.ev.next(msgRefused)
 	if err := os.Remove(td.config); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the deletion shows in status", func() error {
-		st, err := td.client.Status(ctx)
-		if err != nil || !strings.Contains(st.ConfigError, "no such file") || !strings.Contains(st.ConfigError, td.config) {
-			return fmt.Errorf("status %+v, %v", st, err)
-		}
-		return nil
-	})
+	refused(t)
+	if st, err := td.client.Status(ctx); err != nil || !strings.Contains(st.ConfigError, "no such file") || !strings.Contains(st.ConfigError, td.config) {
+		t.Errorf("the deletion refused, but status %+v, %v", st, err)
+	}
 	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a" {
 		t.Errorf("with the config deleted: %+v, %v; want the old config serving", got.Registry, err)
 	}
+	reloaded := td.ev.next(msgReloaded)
 	writeConfig(t, td.config, "registries:\n"+basicConfig("a", "a.example", "pw-a2")+basicConfig("b", "b.example", "pw-b"))
-	eventually(t, "the re-created config applied", func() error {
-		st, err := td.client.Status(ctx)
-		if err != nil || st.ConfigError != "" || len(st.Registries) != 2 {
-			return fmt.Errorf("status %+v, %v", st, err)
-		}
-		got, err := td.client.Credentials(ctx, "b.example")
-		if err != nil || got.Secret != "pw-b" {
-			return fmt.Errorf("b.example: %v", err)
-		}
-		return nil
-	})
+	reloaded(t)
+	if st, err := td.client.Status(ctx); err != nil || st.ConfigError != "" || len(st.Registries) != 2 {
+		t.Errorf("the re-created config applied, but status %+v, %v", st, err)
+	}
+	if got, err := td.client.Credentials(ctx, "b.example"); err != nil || got.Secret != "pw-b" {
+		t.Errorf("the re-created config applied, but b.example: %v", err)
+	}
 	if got, err := td.client.Credentials(ctx, "a.example"); err != nil || got.Secret != "pw-a2" {
 		t.Errorf("a.example after the re-create: %v", err)
 	}
 }
 
 // TestConfigReplaced50TimesInASecond: the config file is replaced (editor
-// style, by rename) 50 times within a second while requests run. No request
-// fails, none gets an answer from no version of the file or an older
-// version than one it already saw, and the last version wins.
+// style, by rename) 50 times, in ten bursts of five renames written back
+// to back, while requests run. Nothing is dropped: after each burst the
+// daemon serves that burst's last version. No request fails or gets an
+// answer from no version of the file, or from an older version than one it
+// already saw. Reloads are debounced: at least one per burst, at most one
+// per version, and never two closer together than the debounce.
 func TestConfigReplaced50TimesInASecond(t *testing.T) {
+	const bursts, perBurst = 10, 5
 	version := func(i int) string {
 		body := "registries:\n" + basicConfig("a", "a.example", "pw-a") + basicConfig("ver", "ver.example", fmt.Sprintf("pw-v%02d", i))
 		if i%3 == 1 { // an extra registry comes and goes
@@ -328,7 +333,8 @@ func TestConfigReplaced50TimesInASecond(t *testing.T) {
 		}
 		return body
 	}
-	td := startDaemon(t, version(0))
+	const debounce = 20 * time.Millisecond
+	td := startDaemon(t, version(0), func(o *Options) { o.Debounce = debounce })
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -366,36 +372,51 @@ func TestConfigReplaced50TimesInASecond(t *testing.T) {
 		})
 	}
 	start := time.Now()
-	for i := 1; i <= 50; i++ {
-		writeConfig(t, td.config, version(i))
-		// 50 in 900 ms, unevenly: some bursts settle within the debounce
-		// (20 ms here), others do not.
-		time.Sleep(time.Until(start.Add(time.Duration(i)*18*time.Millisecond + time.Duration(i%4)*8*time.Millisecond)))
-	}
-	wrote := time.Since(start)
-	eventually(t, "the last version wins", func() error {
-		got, err := td.client.Credentials(context.Background(), "ver.example")
-		if err != nil || got.Secret != "pw-v50" {
-			return fmt.Errorf("ver.example: %q, %v", got.Secret, err)
+	for b := range bursts {
+		mark := td.ev.count(msgReloaded)
+		last := (b + 1) * perBurst
+		for i := b*perBurst + 1; i <= last; i++ {
+			writeConfig(t, td.config, version(i))
 		}
-		return nil
-	})
+		// Reload by reload until the burst's last version is served.
+		want := fmt.Sprintf("pw-v%02d", last)
+		for n := mark + 1; ; n++ {
+			td.ev.await(t, msgReloaded, n)
+			got, err := td.client.Credentials(context.Background(), "ver.example")
+			if err == nil && got.Secret == want {
+				break
+			}
+			if n-mark >= perBurst {
+				t.Fatalf("burst %d: %d reloads since it began, and ver.example answers %q, %v; want %s",
+					b+1, n-mark, got.Secret, err, want)
+			}
+		}
+	}
+	took := time.Since(start)
 	cancel()
 	wg.Wait()
+
 	st, err := td.client.Status(context.Background())
 	if err != nil || st.ConfigError != "" || len(st.Registries) != 2 {
 		t.Errorf("final status: %+v, %v; want the last version's 2 registries and no error", st, err)
 	}
-	reloads := strings.Count(td.logs.String(), `msg="config reloaded"`)
-	t.Logf("50 replacements in %s; %d reloads applied; %d requests", wrote.Round(time.Millisecond), reloads, requests)
-	if wrote > time.Second {
-		t.Logf("note: this machine took %s to write the 50 files", wrote)
-	}
+	times := td.ev.timesOf(msgReloaded)
+	t.Logf("%d replacements in %s; %d reloads applied; %d requests", bursts*perBurst, took.Round(time.Millisecond), len(times), requests)
 	if len(failures) > 0 || requests == 0 {
 		t.Errorf("%d requests; failures: %v", requests, failures)
 	}
-	if reloads == 0 {
-		t.Error("no reload was applied")
+	if len(times) < bursts || len(times) > bursts*perBurst {
+		t.Errorf("%d reloads applied, want one per burst at least (%d) and one per version at most (%d)",
+			len(times), bursts, bursts*perBurst)
+	}
+	// The watcher reloads only after the debounce has passed with no new
+	// event since its last reload ended, so a busy machine makes the gaps
+	// longer, never shorter: a shorter one is a reload that was not
+	// debounced.
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < debounce {
+			t.Errorf("reloads %d and %d applied %s apart, less than the %s debounce", i, i+1, gap, debounce)
+		}
 	}
 }
 
@@ -425,13 +446,10 @@ func TestContainerdHostsFolderFull(t *testing.T) {
 	})
 	ctx := context.Background()
 	wait := clock.waitSleepers(t, 1)[0]
-	eventually(t, "hosts.toml written with the first token", func() error {
-		h, err := readHosts(t, hostsDir, ecrHost)
-		if err != nil {
-			return err
-		}
-		return wantHeader(h, "https://"+ecrHost, "AWS", "token-1")
-	})
+	td.ev.await(t, refreshed("prod"), 1) // the first token, and its file
+	if err := wantHosts(t, hostsDir, ecrHost, "token-1"); err != nil {
+		t.Fatalf("hosts.toml with the first token: %v", err)
+	}
 	before, err := os.ReadFile(hostsPath(hostsDir, ecrHost))
 	if err != nil {
 		t.Fatal(err)
@@ -439,14 +457,12 @@ func TestContainerdHostsFolderFull(t *testing.T) {
 
 	filler := filepath.Join(hostsDir, "filler")
 	fltFill(t, filler)
+	again := td.ev.next(refreshed("prod"))
 	clock.Advance(wait) // the refresh: token-2, whose file cannot be written
-	eventually(t, "the write failure in status", func() error {
-		rs := fltStatus(t, td, "prod")
-		if !strings.Contains(rs.LastError, "containerd: cannot write") || !strings.Contains(rs.LastError, "no space left on device") {
-			return fmt.Errorf("status %+v", rs)
-		}
-		return nil
-	})
+	again(t)
+	if rs := fltStatus(t, td, "prod"); !strings.Contains(rs.LastError, "containerd: cannot write") || !strings.Contains(rs.LastError, "no space left on device") {
+		t.Errorf("the write failure in status: %+v", rs)
+	}
 	if after, err := os.ReadFile(hostsPath(hostsDir, ecrHost)); err != nil || string(after) != string(before) {
 		t.Errorf("hosts.toml changed on a full disk (%v): a half-written file?", err)
 	}

@@ -2,16 +2,14 @@ package daemon
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 func freeAddr(t *testing.T) string {
@@ -24,34 +22,21 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// scrape reads the endpoint as an operator would, with curl (required in
-// CI; net/http where curl is missing locally).
-func scrape(t *testing.T, addr string) string {
+// scrape reads the endpoint as an operator would, with curl (found by the
+// test at its top with testenv.Tool).
+func scrape(t *testing.T, curl, addr string) string {
 	t.Helper()
-	if curl, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.Command(curl, "-fsS", "http://"+addr+"/metrics").Output()
-		if err != nil {
-			t.Fatalf("curl: %v", err)
-		}
-		return string(out)
-	} else if os.Getenv("CI") == "true" {
-		t.Fatal("curl not found (.ci/install-tools installs it)")
-	}
-	resp, err := http.Get("http://" + addr + "/metrics")
+	out, err := exec.Command(curl, "-fsS", "http://"+addr+"/metrics").Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("curl: %v", err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("metrics: %s", resp.Status)
-	}
-	return string(b)
+	return string(out)
 }
 
 // The metrics endpoint shows every series the daemon promises, with the
 // real AWS SDK against the AWS stand-in, and never a secret.
 func TestMetrics(t *testing.T) {
+	curl := testenv.Tool(t, "curl")
 	fake := awsfake.Start(t, awsfake.WithKey("AKIAIOSFODNN7EXAMPLE", "sk-for-metrics-test"),
 		awsfake.WithKey("AKIAIOSFODNN7DENIED1", "sk-for-metrics-test"))
 	fake.Setenv(t)
@@ -84,15 +69,10 @@ func TestMetrics(t *testing.T) {
 	writeConfig(t, td.config, cfg+basicConfig("extra", "extra.example", "pw-extra"))
 	td.d.Reload("test")
 
-	var out string
-	eventually(t, "denied refresh counted", func() error {
-		out = scrape(t, addr)
-		if !strings.Contains(out, `ocicred_token_refreshes_total{reason="AccessDeniedException",registry="denied",result="failure"}`) {
-			return errFromString("no failure series yet")
-		}
-		return nil
-	})
+	td.ev.await(t, refreshFailed("denied"), 1) // counted before the hook hears of it
+	out := scrape(t, curl, addr)
 	for _, want := range []string{
+		`ocicred_token_refreshes_total{reason="AccessDeniedException",registry="denied",result="failure"} `, // 1, or more after retries
 		`ocicred_token_expiry_seconds{registry="prod"} 431`,
 		`ocicred_token_refreshes_total{reason="",registry="prod",result="success"} 1`,
 		`ocicred_aws_calls_total{api="ecr:GetAuthorizationToken",result="ok"} 1`,
@@ -117,7 +97,3 @@ func TestMetrics(t *testing.T) {
 		t.Logf("metrics:\n%s", out)
 	}
 }
-
-type errFromString string
-
-func (e errFromString) Error() string { return string(e) }

@@ -19,11 +19,14 @@ import (
 )
 
 // fakeClock is moved by hand; After's channels fire when Advance passes
-// their deadline.
+// their deadline. Each After is an event tests wait for: a loop going to
+// sleep.
 type fakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []waiter
+	sleeps  int           // After calls so far
+	changed chan struct{} // closed, and replaced, at every After
 }
 
 type waiter struct {
@@ -32,7 +35,11 @@ type waiter struct {
 	ch chan time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func newFakeClock() *fakeClock { return newFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) }
+
+func newFakeClockAt(now time.Time) *fakeClock {
+	return &fakeClock{now: now, changed: make(chan struct{})}
+}
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -45,6 +52,9 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	c.waiters = append(c.waiters, waiter{at: c.now.Add(d), d: d, ch: ch})
+	c.sleeps++
+	close(c.changed)
+	c.changed = make(chan struct{})
 	return ch
 }
 
@@ -68,22 +78,59 @@ func (c *fakeClock) Advance(d time.Duration) {
 // sleep lengths.
 func (c *fakeClock) waitSleepers(t *testing.T, n int) []time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	c.await(t, fmt.Sprintf("%d loops asleep", n), func() bool { return len(c.waiters) >= n })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ds := make([]time.Duration, len(c.waiters))
+	for i, w := range c.waiters {
+		ds[i] = w.d
+	}
+	return ds
+}
+
+// nextSleep returns a wait for the next After from now on: a loop that
+// is awake (or about to be woken) going back to sleep, its work done.
+func (c *fakeClock) nextSleep() func(t *testing.T) {
+	c.mu.Lock()
+	want := c.sleeps + 1
+	c.mu.Unlock()
+	return func(t *testing.T) {
+		t.Helper()
+		c.await(t, "a loop going to sleep", func() bool { return c.sleeps >= want })
+	}
+}
+
+// advanceToLatest moves the clock to the deadline of the latest sleep still
+// pending. In a test with one token loop that is the loop's own: an
+// earlier sleeper is one that a request's kick cut short.
+func (c *fakeClock) advanceToLatest() {
+	c.mu.Lock()
+	if len(c.waiters) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	d := max(c.waiters[len(c.waiters)-1].at.Sub(c.now), 0)
+	c.mu.Unlock()
+	c.Advance(d)
+}
+
+// await waits, After by After, until cond holds (called with c.mu held).
+func (c *fakeClock) await(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	guard := time.NewTimer(eventGuard)
+	defer guard.Stop()
 	for {
 		c.mu.Lock()
-		if len(c.waiters) >= n {
-			ds := make([]time.Duration, len(c.waiters))
-			for i, w := range c.waiters {
-				ds[i] = w.d
-			}
-			c.mu.Unlock()
-			return ds
-		}
+		ok, changed := cond(), c.changed
 		c.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("%d loops asleep, want %d", len(c.waiters), n)
+		if ok {
+			return
 		}
-		time.Sleep(time.Millisecond)
+		select {
+		case <-changed:
+		case <-guard.C:
+			t.Fatalf("fake clock: not %s after %s", what, eventGuard)
+		}
 	}
 }
 
@@ -177,6 +224,8 @@ func TestOneFetchPerIdentityAndRegion(t *testing.T) {
 
 func TestRefreshAtHalfLifeAndBackoff(t *testing.T) {
 	s, clock, aws := newTestStore(t)
+	ev := newEvents()
+	hookRefreshes(s, ev)
 	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
 	reg := cfg.Registries[0]
 	s.sync(cfg)
@@ -210,28 +259,28 @@ func TestRefreshAtHalfLifeAndBackoff(t *testing.T) {
 
 	clock.waitSleepers(t, 1) // the last failure is recorded
 
-	// Past expiry the token is never served; status says error.
+	// Past expiry the token is never served; status says error. The
+	// request kicks the loop, which tries AWS (still down) once more.
 	clock.Advance(first.ExpiresAt.Sub(clock.Now()))
 	clock.waitSleepers(t, 1)
+	kicked := clock.nextSleep()
 	if _, err := s.Token(context.Background(), reg); err == nil || !strings.Contains(err.Error(), "token expired at") {
 		t.Errorf("after expiry: %v, want a token-expired error", err)
 	}
+	kicked(t)
 	s.status(reg, &rs)
 	if rs.State != localapi.StateError {
 		t.Errorf("status after expiry = %+v", rs)
 	}
 
-	// AWS comes back: the next retry (at most BackoffMax away, or at once
-	// when a request kicks the loop) fetches a new token.
+	// AWS comes back: the next retry fetches a new token.
+	recovered := ev.next(refreshed("a"))
 	aws.setFail(nil)
-	clock.Advance(BackoffMax + time.Second)
-	eventually(t, "recovery", func() error {
-		got, err := s.Token(context.Background(), reg)
-		if err != nil || got.Password.Reveal() == first.Password.Reveal() {
-			return fmt.Errorf("%v, %v", got.Password, err)
-		}
-		return nil
-	})
+	clock.advanceToLatest()
+	recovered(t)
+	if got, err := s.Token(context.Background(), reg); err != nil || got.Password.Reveal() == first.Password.Reveal() {
+		t.Errorf("after recovery: %v, %v; want a new token", got.Password, err)
+	}
 	s.status(reg, &rs)
 	if rs.State != localapi.StateReady || rs.LastError != "" || rs.NextRefreshAt == "" || rs.RefreshedAt == "" {
 		t.Errorf("status after recovery = %+v", rs)
@@ -322,22 +371,22 @@ func (c *fakeClock) Jump(d time.Duration) {
 
 func TestExpiredTokenWakesTheLoop(t *testing.T) {
 	s, clock, aws := newTestStore(t)
+	ev := newEvents()
+	hookRefreshes(s, ev)
 	cfg := parse(t, "registries:\n"+ecrRegistry("a", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA"))
 	reg := cfg.Registries[0]
 	s.sync(cfg)
 	clock.waitSleepers(t, 1)
 	first, _ := s.Token(context.Background(), reg)
 	clock.Jump(13 * time.Hour) // past expiry; the loop still sleeps
+	kicked := ev.next(refreshed("a"))
 	if _, err := s.Token(context.Background(), reg); err == nil || !strings.Contains(err.Error(), "token expired at") {
 		t.Fatalf("after the jump: %v, want an expired-token error (never the old token)", err)
 	}
-	eventually(t, "the kicked loop refreshes", func() error {
-		got, err := s.Token(context.Background(), reg)
-		if err != nil || got.Password.Reveal() == first.Password.Reveal() {
-			return fmt.Errorf("%v, %v", got.Password, err)
-		}
-		return nil
-	})
+	kicked(t) // only the request's kick can wake the loop: the clock did not fire
+	if got, err := s.Token(context.Background(), reg); err != nil || got.Password.Reveal() == first.Password.Reveal() {
+		t.Errorf("after the kicked refresh: %v, %v; want a new token", got.Password, err)
+	}
 	if n := aws.total(); n != 2 {
 		t.Errorf("%d AWS calls, want 2", n)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // The helper is on the hot path of every pull: it must link neither the
@@ -43,9 +45,7 @@ func buildHelper(t *testing.T) string {
 }
 
 func TestHelperInput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the helper")
-	}
+	testenv.SkipShort(t, "builds the helper")
 	bin := buildHelper(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")

@@ -1,6 +1,8 @@
 package awsfake
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -62,6 +64,7 @@ func matches(pattern, service, action string) bool {
 func (s *Server) record(c Call) {
 	s.mu.Lock()
 	s.state.calls = append(s.state.calls, c)
+	s.changedLocked()
 	s.mu.Unlock()
 	s.opts.log.Info("aws call", "service", c.Service, "action", c.Action,
 		"access_key_id", c.AccessKeyID, "region", c.Region, "role_arn", c.RoleArn,
@@ -84,6 +87,10 @@ func (s *Server) Calls() []Call {
 func (s *Server) CallCount(action string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.countLocked(action)
+}
+
+func (s *Server) countLocked(action string) int {
 	n := 0
 	for _, c := range s.state.calls {
 		if matches(action, c.Service, c.Action) {
@@ -91,6 +98,61 @@ func (s *Server) CallCount(action string) int {
 		}
 	}
 	return n
+}
+
+// WaitCalls waits until n calls match action (failed and hanging ones
+// included, as CallCount counts them), or ctx is done. A test waits on it
+// for the calls a process it drives makes, instead of polling.
+func (s *Server) WaitCalls(ctx context.Context, action string, n int) error {
+	for {
+		s.mu.Lock()
+		got, changed := s.countLocked(action), s.state.changed
+		s.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("awsfake: %d of %d calls of %q: %w", got, n, action, ctx.Err())
+		}
+	}
+}
+
+// WaitCall waits until a call that match accepts has been received (since
+// the start or Reset), and returns the first such call; an error when ctx
+// is done first.
+func (s *Server) WaitCall(ctx context.Context, match func(Call) bool) (Call, error) {
+	for {
+		s.mu.Lock()
+		changed := s.state.changed
+		for _, c := range s.state.calls {
+			if match(c) {
+				s.mu.Unlock()
+				return c, nil
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Call{}, fmt.Errorf("awsfake: no such call: %w", ctx.Err())
+		}
+	}
+}
+
+// Hanging is how many calls hang now (the Hang fault): recorded, not
+// answered, their client still waiting.
+func (s *Server) Hanging() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.hanging
+}
+
+// changedLocked wakes WaitCalls; s.mu is held.
+func (s *Server) changedLocked() {
+	close(s.state.changed)
+	s.state.changed = make(chan struct{})
 }
 
 // Reset forgets the calls received so far. Faults, deny lists, and issued

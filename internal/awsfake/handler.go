@@ -43,8 +43,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.call.Fault = fault
 	if fault == Hang {
-		s.record(req.call)
-		s.hang(r.Context())
+		s.hang(r.Context(), req.call)
 		return
 	}
 	resp, aerr := s.answer(req, fault)
@@ -100,7 +99,17 @@ func (s *Server) answer(req *request, f Fault) (any, *apiError) {
 
 // hang blocks until the client gives up or the server closes, then drops
 // the connection without an answer.
-func (s *Server) hang(ctx context.Context) {
+func (s *Server) hang(ctx context.Context, c Call) {
+	s.mu.Lock()
+	s.state.hanging++
+	s.mu.Unlock()
+	s.record(c) // once recorded, Hanging counts it
+	defer func() {
+		s.mu.Lock()
+		s.state.hanging--
+		s.changedLocked()
+		s.mu.Unlock()
+	}()
 	select {
 	case <-ctx.Done():
 	case <-s.closing:

@@ -31,6 +31,8 @@ type Server struct {
 // state is everything guarded by Server.mu.
 type state struct {
 	calls        []Call
+	hanging      int           // calls hanging now (the Hang fault)
+	changed      chan struct{} // closed, and replaced, when calls or hanging change
 	faults       []*faultRule
 	tokens       map[string]token   // by registry password
 	keys         map[string]session // temporary keys by access key id
@@ -53,6 +55,7 @@ func New(opts ...Option) (*Server, error) {
 	s.state = state{
 		tokens:       map[string]token{},
 		keys:         map[string]session{},
+		changed:      make(chan struct{}),
 		longTermKeys: maps.Clone(o.keys),
 		deniedRoles:  map[string]bool{},
 		deniedKeys:   map[string]bool{},

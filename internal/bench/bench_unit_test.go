@@ -66,3 +66,15 @@ func TestSimulateRefresh(t *testing.T) {
 		t.Errorf("%d calls after the first lifetime for 4 pairs over 36 h, want about 24", r.SteadyCalls)
 	}
 }
+
+// The report's own file does not make a tree dirty; anything else does.
+func TestDirtyExcept(t *testing.T) {
+	m := Machine{Dirty: []string{"M BENCHMARKS.md", "M internal/bench/report.go", "MM docs/x.md"}}
+	got := m.DirtyExcept("BENCHMARKS.md")
+	if len(got) != 2 || got[0] != "M internal/bench/report.go" || got[1] != "MM docs/x.md" {
+		t.Errorf("DirtyExcept = %q", got)
+	}
+	if got := (Machine{Dirty: []string{"M BENCHMARKS.md"}}).DirtyExcept("BENCHMARKS.md"); len(got) != 0 {
+		t.Errorf("only the report changed: DirtyExcept = %q", got)
+	}
+}

@@ -11,7 +11,8 @@
 // Markdown with the machine they ran on.
 //
 // Read build.go first (the programs, built in the same run with the same
-// flags), then stage.go (a real `ocicred daemon` with awsfake behind it),
+// flags), then stage.go (a real `ocicred daemon` with awsfake behind it, or the
+// same stage with no daemon at all),
 // sample.go (timing a process, percentiles), refresh.go (the daemon's token
 // loops in-process on a simulated clock), startup.go (the real daemon with
 // 1,000 registries) and report.go (the lines and BENCHMARKS.md).

@@ -39,11 +39,17 @@ func (f *Figures) Markdown() string {
 	fmt.Fprintf(&b, "| CPU | %s |\n", m.CPUModel)
 	fmt.Fprintf(&b, "| kernel | %s |\n", m.Kernel)
 	fmt.Fprintf(&b, "| Go | %s %s |\n", m.GoVersion, m.GoArch)
-	fmt.Fprintf(&b, "| commit | %s |\n", m.Commit)
+	commit := fmt.Sprintf("%s, committed %s", m.Commit, m.CommitDate.UTC().Format(time.RFC3339))
+	if len(m.Dirty) > 0 {
+		commit += fmt.Sprintf(", **with %d uncommitted changes**", len(m.Dirty))
+	}
+	fmt.Fprintf(&b, "| commit | %s |\n", commit)
 	fmt.Fprintf(&b, "| load average (1, 5, 15 min) at the end | %s |\n", m.LoadAvg)
 	fmt.Fprintf(&b, "| date | %s |\n\n", m.Date.Format(time.RFC3339))
 
-	b.WriteString("## Figures\n\n```\n")
+	b.WriteString("## Figures\n\n")
+	fmt.Fprintf(&b, "Taken on commit `%s` (committed %s), run %s.\n\n```\n",
+		m.Commit, m.CommitDate.UTC().Format(time.RFC3339), m.Date.Format(time.RFC3339))
 	for _, l := range f.Lines() {
 		b.WriteString(l + "\n")
 	}
@@ -92,11 +98,15 @@ const methods = `## Method
   waits for it to exit: fork, exec, the Go runtime's start, the work, exit.
   The daemon is the real ` + "`ocicred daemon`" + ` process, holding a token from awsfake for
   one protected ECR registry. ` + "`helper get`" + ` asks the daemon over its socket;
-  ` + "`ocicred get HOST`" + ` does the same from the CLI (cobra and the AWS SDK linked);
-  ` + "`helper get, daemon down`" + ` points OCICRED_SOCKET at a socket nobody listens on, so
-  the helper runs ` + "`ocicred get --no-daemon`" + `, which reads the config and answers from
-  its token cache (warmed by one untimed run). The floor gets the same
-  environment and stdin. go test picks the number of runs (-benchtime; use
+  ` + "`ocicred get HOST`" + ` does the same from the CLI (cobra and the AWS SDK linked).
+  The floor gets the same environment and stdin.
+- **No daemon** (BenchmarkGetDaemonDown, run before any daemon starts). A
+  stage of its own, with the same config, whose daemon never runs: its socket
+  path is never listened on and its token cache is its own. ` + "`helper get, no daemon`" + `
+  is the helper's real fallback: it finds no socket and runs ` + "`ocicred get`" + `, which
+  finds none either and answers from the config and its token cache;
+  ` + "`ocicred get --no-daemon`" + ` is the CLI told not to ask. The untimed first run
+  fills the cache with the one AWS call the stage makes; the timed runs read it. go test picks the number of runs (-benchtime; use
   ` + "`-bench Get -benchtime 200x`" + ` for exactly 200); median and p95 are nearest-rank
   over every run. ` + "`helper version`" + ` is the helper's start-up alone: no socket, no config.
 - **Daemon API** (BenchmarkDaemonAPI). Concurrent clients in the benchmark
@@ -115,7 +125,10 @@ const methods = `## Method
   the earliest refresh (40% of the lifetime).
 - **Real daemon at start** (BenchmarkStartupCalls). The ` + "`ocicred daemon`" + ` binary on the
   same 1,000-registry config with awsfake behind AWS_ENDPOINT_URL_ECR and the real
-  AWS SDK; calls are counted by the fake until ` + "`status`" + ` shows every registry ready.
+  AWS SDK; the fake's calls are counted the moment ` + "`status`" + ` first shows every
+  protected ECR registry ready (polled every 10 ms), not when the process stops.
 - No figure is asserted: a benchmark fails only when a program gives a wrong
-  answer.
+  answer, or makes an AWS call where it should answer from a token it holds.
+- **Commit.** The figures are written to this file only from a committed tree
+  (the file itself apart); the commit and its date head the figures.
 `

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,7 +23,9 @@ const (
 type Figures struct {
 	Machine Machine
 	// Whole-process latencies.
-	Floor, Helper, HelperVersion, Ocicred, HelperNoDaemon Sample
+	Floor, Helper, HelperVersion, Ocicred Sample
+	// The same with no daemon at all (BenchmarkGetDaemonDown).
+	HelperNoDaemon, OcicredNoDaemon Sample
 	// Sizes of the three programs, MiB.
 	HelperMiB, OcicredMiB, FloorMiB float64
 	API                             *APIResult
@@ -45,7 +48,12 @@ type Machine struct {
 	CPUs, GOMAXPROCS         int
 	CPUModel, Kernel, GoArch string
 	GoVersion                string
-	Commit                   string
+	// Commit is the checkout's HEAD, CommitDate when it was committed;
+	// Dirty lists what differs from it (git status --porcelain), which
+	// makes the figures those of no commit.
+	Commit     string
+	CommitDate time.Time
+	Dirty      []string
 	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute figures when the
 	// report is written: a busy machine slows every figure.
 	LoadAvg string
@@ -75,10 +83,32 @@ func ThisMachine() Machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
-	if out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output(); err == nil {
-		m.Commit = strings.TrimSpace(string(out))
+	if out, err := exec.Command("git", "log", "-1", "--format=%H %cI").Output(); err == nil {
+		if hash, date, ok := strings.Cut(strings.TrimSpace(string(out)), " "); ok {
+			m.Commit = hash
+			m.CommitDate, _ = time.Parse(time.RFC3339, date)
+		}
+	}
+	if out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
+		for line := range strings.Lines(string(out)) {
+			if line = strings.TrimSpace(line); line != "" {
+				m.Dirty = append(m.Dirty, line)
+			}
+		}
 	}
 	return m
+}
+
+// DirtyExcept is m.Dirty without the changes to the files named (the
+// report's own file, which a run rewrites).
+func (m Machine) DirtyExcept(files ...string) []string {
+	var out []string
+	for _, d := range m.Dirty {
+		if _, path, _ := strings.Cut(d, " "); !slices.Contains(files, strings.TrimSpace(path)) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Lines are the figures as plain lines, one per figure.
@@ -102,7 +132,8 @@ func (f *Figures) Lines() []string {
 	latency("helper get", f.Helper)
 	latency("helper version (start-up only, no socket)", f.HelperVersion)
 	latency("ocicred get", f.Ocicred)
-	latency("helper get, daemon down (ocicred get --no-daemon, cached token)", f.HelperNoDaemon)
+	latency("helper get, no daemon (its fallback: ocicred get, no socket, cached token)", f.HelperNoDaemon)
+	latency("ocicred get --no-daemon, no daemon (cached token)", f.OcicredNoDaemon)
 	if f.HelperMiB > 0 {
 		lines = append(lines, fmt.Sprintf("sizes: helper %.1f MiB, ocicred %.1f MiB, floor %.1f MiB", f.HelperMiB, f.OcicredMiB, f.FloorMiB))
 	}

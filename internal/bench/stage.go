@@ -23,7 +23,9 @@ const Server = "127.0.0.1:5999"
 const stageKeyID = "AKIAIOSFODNN7EXAMPLE"
 
 // Stage is a real `ocicred daemon` serving one protected ECR registry whose
-// token comes from awsfake (12 h tokens, as on ECR), in a private folder.
+// token comes from awsfake (12 h tokens, as on ECR), in a private folder;
+// or, made by StartDaemonlessStage, the same folder and config with no
+// daemon at all.
 type Stage struct {
 	Bin    Binaries
 	Fake   *awsfake.Server
@@ -37,6 +39,24 @@ type Stage struct {
 // StartStage starts awsfake and the daemon, and returns once the daemon
 // answers with a token.
 func StartStage(ctx context.Context, bin Binaries) (*Stage, error) {
+	s, err := newStage(bin)
+	if err != nil {
+		return nil, err
+	}
+	if s.daemon, err = startDaemon(ctx, bin, s.Env(), s.Config, s.Socket, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartDaemonlessStage is a stage whose daemon never runs: its socket path
+// is never listened on, and its token cache is its own, empty until a
+// daemon-less `ocicred get` fills it.
+func StartDaemonlessStage(bin Binaries) (*Stage, error) { return newStage(bin) }
+
+// newStage starts awsfake and writes the config, in a new folder.
+func newStage(bin Binaries) (*Stage, error) {
 	root, err := os.MkdirTemp("", "ocbench-")
 	if err != nil {
 		return nil, err
@@ -59,10 +79,6 @@ func StartStage(ctx context.Context, bin Binaries) (*Stage, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.daemon, err = startDaemon(ctx, bin, s.Env(), s.Config, s.Socket); err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -80,12 +96,6 @@ func (s *Stage) Env() []string {
 	}, s.Fake.Env()...)
 }
 
-// EnvWithoutDaemon is Env with a socket nobody listens on: the helper then
-// answers through `ocicred get --no-daemon`.
-func (s *Stage) EnvWithoutDaemon() []string {
-	return append(s.Env(), "OCICRED_SOCKET="+filepath.Join(s.Root, "nobody.sock"))
-}
-
 // Close stops the daemon and the fake and removes the folder.
 func (s *Stage) Close() error {
 	var err error
@@ -100,29 +110,35 @@ func (s *Stage) Close() error {
 	return err
 }
 
-// startDaemon runs `ocicred daemon` and waits until every protected
-// registry of its config is ready.
-func startDaemon(ctx context.Context, bin Binaries, env []string, config, socket string) (*subproc.Proc, error) {
+// startDaemon runs `ocicred daemon` and waits until every protected ECR
+// registry of its config is ready; onReady, when set, runs at once when the
+// status that says so comes back.
+func startDaemon(ctx context.Context, bin Binaries, env []string, config, socket string, onReady func()) (*subproc.Proc, error) {
 	cmd := exec.Command(bin.Ocicred, "daemon", "--config", config, "--socket", socket)
 	cmd.Env = env
 	proc, err := subproc.Start(cmd)
 	if err != nil {
 		return nil, err
 	}
-	if err := waitReady(ctx, proc, socket, 30*time.Second); err != nil {
+	if err := waitReady(ctx, proc, socket, 30*time.Second, onReady); err != nil {
 		_ = proc.Kill()
 		return nil, fmt.Errorf("%w\n%s", err, proc.Output())
 	}
 	return proc, nil
 }
 
-// waitReady polls the daemon's status until no registry is pending.
-func waitReady(ctx context.Context, proc *subproc.Proc, socket string, timeout time.Duration) error {
+// waitReady polls the daemon's status until every protected ECR registry
+// is ready, then runs onReady (when set). The daemon says nothing when it
+// gets there: polling its status is how its clients see it too.
+func waitReady(ctx context.Context, proc *subproc.Proc, socket string, timeout time.Duration, onReady func()) error {
 	client := localapi.NewClient(socket)
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := client.Status(ctx)
 		if err == nil && allReady(st) {
+			if onReady != nil {
+				onReady()
+			}
 			return nil
 		}
 		select {
@@ -138,13 +154,16 @@ func waitReady(ctx context.Context, proc *subproc.Proc, socket string, timeout t
 	}
 }
 
+// allReady reports whether the status lists registries and every protected
+// ECR registry among them is ready (Basic ones are static, unprotected ECR
+// ones anonymous: both are ready from the start).
 func allReady(st *localapi.Status) bool {
 	for _, r := range st.Registries {
 		if r.State != localapi.StateReady && r.State != localapi.StateAnonymous && r.State != localapi.StateStatic {
 			return false
 		}
 	}
-	return true
+	return len(st.Registries) > 0
 }
 
 func notReady(st *localapi.Status, err error) string {

@@ -13,8 +13,9 @@ import (
 // config, against awsfake.
 type StartupResult struct {
 	Fleet Fleet
-	// Calls is every GetAuthorizationToken made until all registries were
-	// ready; Pairs the distinct (access key id, region) pairs among them.
+	// Calls is every GetAuthorizationToken made until status said every
+	// registry was ready (counted then, not when the process stopped);
+	// Pairs the distinct (access key id, region) pairs among them.
 	Calls, Pairs int
 	// Ready is the time from starting the process until its status showed
 	// every registry ready.
@@ -45,15 +46,19 @@ func MeasureStartup(ctx context.Context, bin Binaries, fleet Fleet) (StartupResu
 	}
 	defer fake.Close()
 	env := append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "OCICRED_CACHE_DIR=" + filepath.Join(dir, "cache")}, fake.Env()...)
+	r := StartupResult{Fleet: fleet}
+	var atReady []awsfake.Call
 	start := time.Now()
-	proc, err := startDaemon(ctx, bin, env, cfg, filepath.Join(dir, "s.sock"))
+	proc, err := startDaemon(ctx, bin, env, cfg, filepath.Join(dir, "s.sock"), func() {
+		r.Ready = time.Since(start)
+		atReady = fake.Calls()
+	})
 	if err != nil {
 		return StartupResult{}, err
 	}
-	r := StartupResult{Fleet: fleet, Ready: time.Since(start)}
 	stopErr := proc.Stop(10 * time.Second)
 	pairs := map[string]bool{}
-	for _, c := range fake.Calls() {
+	for _, c := range atReady {
 		if c.Service == "ecr" && c.Action == "GetAuthorizationToken" {
 			r.Calls++
 			pairs[c.AccessKeyID+"/"+c.Region] = true

@@ -61,9 +61,13 @@ func (noopProgram) Stop(service.Service) error  { return nil }
 // errNoSystemd is the answer on machines whose init is not systemd.
 var errNoSystemd = errors.New("systemd is not running on this machine; ocicred's service commands drive systemd only: copy systemd/ocicred.service to /etc/systemd/system/ on a systemd host, or run `ocicred daemon` under your init")
 
+// systemdDir exists when systemd is PID 1 (sd_booted); a test points it
+// elsewhere to run the no-systemd answer on a machine that has systemd.
+var systemdDir = "/run/systemd/system"
+
 // systemdRunning reports whether systemd is PID 1, as sd_booted does.
 func systemdRunning() bool {
-	fi, err := os.Stat("/run/systemd/system")
+	fi, err := os.Stat(systemdDir)
 	return err == nil && fi.IsDir()
 }
 

@@ -6,31 +6,33 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
-// CranePull runs `crane pull REF OUT.tar` and then `crane manifest REF`, and
-// returns the manifest digest crane got and the two results. crane finds
-// credentials through $DOCKER_CONFIG/config.json.
-func (e *Env) CranePull(t testing.TB, ref string) (digest string, pull, manifest Result) {
+// CranePull runs `crane pull --format oci REF DIR`: manifest and blobs
+// into an OCI layout. When it succeeds, every blob it wrote is checked
+// against want (checkOCILayout), and digest is the manifest digest its
+// layout names. crane finds credentials through $DOCKER_CONFIG/config.json.
+func (e *Env) CranePull(t testing.TB, ref string, want Image) (digest string, pull Result) {
 	t.Helper()
-	crane := Tool(t, "crane")
-	out := filepath.Join(t.TempDir(), "image.tar")
-	pull = e.Run(t, "", crane, "pull", ref, out)
-	manifest = e.Run(t, "", crane, "manifest", ref)
-	if manifest.Err == nil {
-		digest = DigestOf([]byte(manifest.Stdout))
+	out := filepath.Join(t.TempDir(), "layout")
+	pull = e.Run(t, "", tool(t, "crane"), "pull", "--format", "oci", ref, out)
+	if pull.Err == nil {
+		digest = checkOCILayout(t, "crane", out, want)
 	}
-	return digest, pull, manifest
+	return digest, pull
 }
 
 // SkopeoCopy runs `skopeo copy docker://REF dir:OUT` (plain HTTP, a
-// permissive policy) and returns the digest of the manifest it wrote.
-// skopeo reads credHelpers from $DOCKER_CONFIG/config.json, the last of
-// the auth files it tries (facts.md).
-func (e *Env) SkopeoCopy(t testing.TB, ref string, extraArgs ...string) (string, Result) {
+// permissive policy). When it succeeds, the manifest and every blob it
+// wrote (named by their digests' hex) are checked against want, and the
+// digest of the manifest it wrote is returned. skopeo reads credHelpers
+// from $DOCKER_CONFIG/config.json, the last of the auth files it tries
+// (facts.md).
+func (e *Env) SkopeoCopy(t testing.TB, ref string, want Image, extraArgs ...string) (string, Result) {
 	t.Helper()
-	skopeo := Tool(t, "skopeo")
+	skopeo := tool(t, "skopeo")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "image")
 	args := append([]string{"--policy", WriteSkopeoPolicy(t, dir), "copy", "--src-tls-verify=false"}, extraArgs...)
@@ -42,6 +44,9 @@ func (e *Env) SkopeoCopy(t testing.TB, ref string, extraArgs ...string) (string,
 	if err != nil {
 		t.Fatalf("skopeo exited 0 but wrote no manifest: %v", err)
 	}
+	checkWrittenBlobs(t, "skopeo", want, data, func(digest string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(out, strings.TrimPrefix(digest, "sha256:")))
+	})
 	return DigestOf(data), r
 }
 

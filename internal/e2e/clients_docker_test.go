@@ -10,12 +10,14 @@ import (
 // calls the helper and hands the credentials to the daemon, which pulls.
 func TestClientDocker(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"dockerd", "docker"})...)
+	RequireRoot(t, "runs dockerd")
 	s := newClientScenario(t)
 	dockerd := StartDockerd(t, s.Env)
 	s.assertWiredBySetup(t, wiring{
 		client:   "docker",
 		authFile: filepath.Join(s.DockerConfig, "config.json"),
-		pull:     func(t *testing.T) (string, Result) { return dockerd.Pull(t, s.ref) },
+		pull:     func(t *testing.T) (string, Result) { return dockerd.Pull(t, s.ref, s.image) },
 		want:     s.digest,
 	})
 }

@@ -10,8 +10,10 @@ import (
 // The client tests (clients_*_test.go) each drive one real client against
 // the registry of a scenario, through docker-credential-ocicred and the
 // daemon, with the client wired by `ocicred setup`, never by hand. Each
-// proves that it can fail: before the setup, and with a wrong password in
-// the ocicred config, the registry refuses the pull.
+// proves that it can fail: before the setup (no credentials sent), and with
+// a wrong password in the ocicred config (that password sent), the registry
+// itself answers 401. Each pull that succeeds writes the manifest and the
+// blobs, and what it wrote is checked against their digests.
 
 // newClientScenario is a scenario with nothing wired yet: the docker config
 // is empty, and the helper on PATH cannot answer without the daemon, so a
@@ -56,9 +58,11 @@ func (s *scenario) assertWiredBySetup(t *testing.T, w wiring) {
 	t.Helper()
 	d := StartDaemon(t, s.Env)
 	t.Run("before setup: refused", func(t *testing.T) {
+		mark := s.reg.Mark()
 		if _, r := w.pull(t); !isRefused(r) {
 			t.Errorf("%s pull with no credHelpers entry: exit %d, want a 401/unauthorized failure", w.client, r.ExitCode)
 		}
+		s.reg.assertRefusedByRegistry(t, mark, w.client, "") // nothing asked ocicred: no credentials
 	})
 	s.Setup(t, w.client, w.args...)
 	s.assertCredHelper(t, w.authFile)
@@ -71,9 +75,11 @@ func (s *scenario) assertWiredBySetup(t *testing.T, w wiring) {
 	})
 	d = StartDaemon(t, s.Env)
 	t.Run("wrong password in the ocicred config: refused", func(t *testing.T) {
+		mark := s.reg.Mark()
 		if _, r := w.pull(t); !isRefused(r) {
 			t.Errorf("%s pull with a wrong password behind the helper: exit %d, want a 401/unauthorized failure", w.client, r.ExitCode)
 		}
+		s.reg.assertRefusedByRegistry(t, mark, w.client, s.reg.User) // the wrong password reached the registry
 	})
 	d.Stop(t)
 	assertNoSecret(t, "the daemon log", d.Log(), wrong)

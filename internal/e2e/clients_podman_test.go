@@ -11,12 +11,14 @@ import (
 // default one ($XDG_CONFIG_HOME/containers/auth.json).
 func TestClientPodman(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"podman"})...)
+	RequireRoot(t, "runs podman with its own storage")
 	s := newClientScenario(t)
 	// Keep the machine's registries.conf (credential-helpers, mirrors) out.
 	conf := filepath.Join(s.Root, "registries.conf")
 	writeFile(t, conf, "")
 	s.SetVar("CONTAINERS_REGISTRIES_CONF", conf)
-	pull := func(t *testing.T) (string, Result) { return s.PodmanPull(t, s.ref) }
+	pull := func(t *testing.T) (string, Result) { return s.PodmanPull(t, s.ref, s.image) }
 
 	authFile := filepath.Join(s.Root, "containers-auth.json")
 	WriteAuthFile(t, authFile, DockerConfig{}) // podman refuses a REGISTRY_AUTH_FILE that does not exist
@@ -26,9 +28,11 @@ func TestClientPodman(t *testing.T) {
 	t.Run("default auth file", func(t *testing.T) {
 		s.UnsetVar("REGISTRY_AUTH_FILE")
 		d := StartDaemon(t, s.Env)
+		mark := s.reg.Mark()
 		if _, r := pull(t); !isRefused(r) {
 			t.Errorf("podman pull with nothing in the default auth files: exit %d, want a 401/unauthorized failure", r.ExitCode)
 		}
+		s.reg.assertRefusedByRegistry(t, mark, "podman", "")
 		s.Setup(t, "podman")
 		s.assertCredHelper(t, filepath.Join(s.Home, ".config", "containers", "auth.json"))
 		if digest, r := pull(t); r.Err != nil || digest != s.digest {

@@ -5,17 +5,19 @@ import (
 	"testing"
 )
 
-// TestClientRegctl: regctl resolves the image's digest with credentials from
-// ocicred after `ocicred setup docker` (regctl reads credHelpers from
-// $DOCKER_CONFIG/config.json after a 401).
+// TestClientRegctl: regctl pulls the image, manifest and blobs, into an OCI
+// layout with credentials from ocicred after `ocicred setup docker` (regctl
+// reads credHelpers from $DOCKER_CONFIG/config.json after a 401); every
+// blob it wrote is checked against its digest.
 func TestClientRegctl(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"regctl"})...)
 	s := newClientScenario(t)
 	s.RegctlPlainHTTP(t, s.reg.Host)
 	s.assertWiredBySetup(t, wiring{
 		client:   "docker",
 		authFile: filepath.Join(s.DockerConfig, "config.json"),
-		pull:     func(t *testing.T) (string, Result) { return s.RegctlDigest(t, s.ref) },
+		pull:     func(t *testing.T) (string, Result) { return s.RegctlPull(t, s.ref, s.image) },
 		want:     s.digest,
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/ocicred/ocicred/internal/e2e/subproc"
-	"github.com/ocicred/ocicred/internal/testenv"
 )
 
 // Containerd is a containerd (Debian 12's 1.6, with ctr) running as the
@@ -26,22 +26,22 @@ type Containerd struct {
 	Socket   string
 	HostsDir string
 	ctr      string
-	crictl   string // "" until CRI is asked for
+	crictl   string
 	dir      string
 	proc     *subproc.Proc
 }
 
 // StartContainerd runs containerd for one test and returns once its socket
 // answers; it is stopped when the test ends and its log is shown if the
-// test failed. containerd needs root: elsewhere the test is skipped (failed
-// in CI).
+// test failed. The test asks for containerdTools and root at its top (Need,
+// RequireRoot): ctr and crictl are found here, before the first pull.
 func StartContainerd(t testing.TB, hostsDir string) *Containerd {
 	t.Helper()
-	bin := Tool(t, "containerd")
-	ctr := Tool(t, "ctr")
-	testenv.RequireRoot(t, "runs containerd")
+	mustBeRoot(t, "containerd")
+	bin := tool(t, "containerd")
 	dir := t.TempDir()
-	c := &Containerd{Socket: filepath.Join(shortTempDir(t), "containerd.sock"), HostsDir: hostsDir, ctr: ctr, dir: dir}
+	c := &Containerd{Socket: filepath.Join(shortTempDir(t), "containerd.sock"), HostsDir: hostsDir,
+		ctr: tool(t, "ctr"), crictl: tool(t, "crictl"), dir: dir}
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(containerdConfig(dir, c.Socket, hostsDir)), 0o600); err != nil {
 		t.Fatal(err)
@@ -138,15 +138,59 @@ func (c *Containerd) Pid() int { return c.proc.Pid() }
 
 // CtrPull runs `ctr image pull --hosts-dir HOSTSDIR REF` in env's sandbox.
 // ctr never calls a credential helper: only hosts.toml can authenticate it.
-func (c *Containerd) CtrPull(t testing.TB, env *Env, ref string) Result {
+// When it succeeds, the image ctr stored under REF must be want's manifest,
+// and containerd's content store must hold its manifest and every blob,
+// whole (checkContent).
+func (c *Containerd) CtrPull(t testing.TB, env *Env, ref string, want Image) Result {
 	t.Helper()
-	return env.Run(t, "", c.ctr, "--address", c.Socket, "image", "pull", "--snapshotter", "native", "--hosts-dir", c.HostsDir, ref)
+	r := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "pull", "--snapshotter", "native", "--hosts-dir", c.HostsDir, ref)
+	if r.Err == nil {
+		ls := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "ls")
+		if !imageListed(ls.Stdout, ref, want.Manifest) {
+			t.Errorf("ctr image ls does not list %s at %s", ref, want.Manifest)
+		}
+		c.checkContent(t, env, "default", want)
+	}
+	return r
 }
 
-// CtrRemove removes REF from ctr's namespace (the content goes with the
-// next garbage collection).
+// imageListed reports whether `ctr image ls` output has a line for ref
+// with digest.
+func imageListed(out, ref, digest string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == ref && slices.Contains(f, digest) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkContent reads want's manifest and every blob back from
+// containerd's content store in namespace (`ctr content get`) and checks
+// each against its digest.
+func (c *Containerd) checkContent(t testing.TB, env *Env, namespace string, want Image) {
+	t.Helper()
+	get := func(digest string) ([]byte, error) {
+		r := env.RunQuiet("", c.ctr, "--address", c.Socket, "--namespace", namespace, "content", "get", digest)
+		if r.Err != nil {
+			return nil, fmt.Errorf("ctr content get: %w: %s", r.Err, r.Stderr)
+		}
+		return []byte(r.Stdout), nil
+	}
+	manifest, err := get(want.Manifest)
+	if err != nil {
+		t.Fatalf("containerd (namespace %s) holds no manifest %s: %v", namespace, want.Manifest, err)
+	}
+	checkWrittenBlobs(t, "containerd (namespace "+namespace+")", want, manifest, get)
+}
+
+// CtrRemove removes REF, when it is there, from ctr's namespace (the
+// content goes with the next garbage collection).
 func (c *Containerd) CtrRemove(t testing.TB, env *Env, ref string) {
 	t.Helper()
+	if ls := env.RunQuiet("", c.ctr, "--address", c.Socket, "image", "ls", "-q"); !slices.Contains(strings.Fields(ls.Stdout), ref) {
+		return // not there
+	}
 	if r := env.Run(t, "", c.ctr, "--address", c.Socket, "image", "rm", "--sync", ref); r.Err != nil {
 		t.Fatalf("ctr image rm: %v", r.Err)
 	}
@@ -154,27 +198,33 @@ func (c *Containerd) CtrRemove(t testing.TB, env *Env, ref string) {
 
 // CrictlPull runs `crictl pull REF` against containerd's CRI plugin, which
 // finds hosts.toml through its config_path, and returns the manifest
-// digest crictl reports for REF ("" when the pull failed).
-func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Result) {
+// digest crictl reports for REF ("" when the pull failed). When it
+// succeeds, the image id must be want's config digest, and the CRI's
+// content store (namespace k8s.io) must hold every blob, whole.
+func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string, want Image) (string, Result) {
 	t.Helper()
-	crictl := c.crictlBin(t)
 	cfg := c.crictlConfig(t)
-	r := env.Run(t, "", crictl, "--config", cfg, "pull", ref)
+	r := env.Run(t, "", c.crictl, "--config", cfg, "pull", ref)
 	if r.Err != nil {
 		return "", r
 	}
-	inspect := env.Run(t, "", crictl, "--config", cfg, "inspecti", "-o", "json", ref)
+	inspect := env.Run(t, "", c.crictl, "--config", cfg, "inspecti", "-o", "json", ref)
 	if inspect.Err != nil {
 		t.Fatalf("crictl inspecti after a pull: %v", inspect.Err)
 	}
 	var img struct {
 		Status struct {
+			ID          string   `json:"id"`
 			RepoDigests []string `json:"repoDigests"`
 		} `json:"status"`
 	}
 	if err := json.Unmarshal([]byte(inspect.Stdout), &img); err != nil {
 		t.Fatalf("crictl inspecti: %v", err)
 	}
+	if img.Status.ID != want.Config {
+		t.Errorf("crictl: image id %s, want the pushed config %s", img.Status.ID, want.Config)
+	}
+	c.checkContent(t, env, "k8s.io", want)
 	repo := ref[:strings.LastIndex(ref, ":")] // HOST:PORT/REPO:TAG without the tag
 	for _, d := range img.Status.RepoDigests {
 		if name, digest, ok := strings.Cut(d, "@"); ok && name == repo {
@@ -185,19 +235,15 @@ func (c *Containerd) CrictlPull(t testing.TB, env *Env, ref string) (string, Res
 	return "", r
 }
 
-// CrictlRemove removes REF from the CRI image store.
+// CrictlRemove removes REF, when it is there, from the CRI image store.
 func (c *Containerd) CrictlRemove(t testing.TB, env *Env, ref string) {
 	t.Helper()
-	if r := env.Run(t, "", c.crictlBin(t), "--config", c.crictlConfig(t), "rmi", ref); r.Err != nil {
+	if r := env.RunQuiet("", c.crictl, "--config", c.crictlConfig(t), "inspecti", ref); r.Err != nil {
+		return // not there
+	}
+	if r := env.Run(t, "", c.crictl, "--config", c.crictlConfig(t), "rmi", ref); r.Err != nil {
 		t.Fatalf("crictl rmi: %v", r.Err)
 	}
-}
-
-func (c *Containerd) crictlBin(t testing.TB) string {
-	if c.crictl == "" {
-		c.crictl = Tool(t, "crictl")
-	}
-	return c.crictl
 }
 
 // crictlConfig points crictl at this containerd, so that it reads neither

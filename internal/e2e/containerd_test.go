@@ -12,11 +12,15 @@ import (
 
 // TestContainerdBasic: containerd never calls a credential helper, so the
 // daemon's hosts.toml is the only way it can authenticate. Without the file
-// ctr gets 401; with the daemon up, ctr (--hosts-dir) and crictl (CRI,
-// config_path) pull through its Authorization header; once the registry
-// leaves the ocicred config the file goes and pulls get 401 again.
+// ctr and crictl are refused by the registry (401 to requests without
+// credentials); with the daemon up, ctr (--hosts-dir) and crictl (CRI,
+// config_path) pull through its Authorization header, every blob checked;
+// once the registry leaves the ocicred config the file goes and both are
+// refused again.
 func TestContainerdBasic(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, containerdTools)...)
+	RequireRoot(t, "runs containerd")
 	s := newScenario(t)
 	hostsDir := filepath.Join(s.Root, "certs.d")
 	SetContainerdHostsDir(t, s.Config, hostsDir)
@@ -24,12 +28,12 @@ func TestContainerdBasic(t *testing.T) {
 	basicAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.reg.User+":"+s.reg.Password))
 	s.Secrets = append(s.Secrets, basicAuth[len("Basic "):])
 
-	if r := ctd.CtrPull(t, s.Env, s.ref); !IsUnauthorized(r) {
-		t.Fatalf("control: ctr pull with no hosts.toml: exit %d, want a 401 failure", r.ExitCode)
-	}
+	t.Run("without hosts.toml: refused", func(t *testing.T) {
+		s.assertContainerdRefused(t, ctd)
+	})
 
 	d := StartDaemon(t, s.Env)
-	h := WaitHostsFile(t, hostsDir, s.reg.Host, 10*time.Second, "written", func(HostsFile) bool { return true })
+	h := WaitHostsFile(t, hostsDir, s.reg.Host, time.Minute, "written", func(HostsFile) bool { return true })
 	switch {
 	case h.Mode != 0o600:
 		t.Errorf("hosts.toml mode %v, want 0600", h.Mode)
@@ -42,13 +46,13 @@ func TestContainerdBasic(t *testing.T) {
 	}
 
 	t.Run("ctr", func(t *testing.T) {
-		r := ctd.CtrPull(t, s.Env, s.ref)
+		r := ctd.CtrPull(t, s.Env, s.ref, s.image)
 		if r.Err != nil || !strings.Contains(r.Output(), s.digest) {
 			t.Fatalf("ctr pull through hosts.toml: exit %d, want success with %s", r.ExitCode, s.digest)
 		}
 	})
 	t.Run("crictl", func(t *testing.T) {
-		digest, r := ctd.CrictlPull(t, s.Env, s.ref)
+		digest, r := ctd.CrictlPull(t, s.Env, s.ref, s.image)
 		if r.Err != nil || digest != s.digest {
 			t.Fatalf("crictl pull through config_path: exit %d, digest %q; want %s", r.ExitCode, digest, s.digest)
 		}
@@ -64,11 +68,8 @@ func TestContainerdBasic(t *testing.T) {
 	t.Run("registry removed", func(t *testing.T) {
 		WriteOcicredConfig(t, s.Config) // no registries
 		SetContainerdHostsDir(t, s.Config, hostsDir)
-		WaitNoHostsFile(t, hostsDir, s.reg.Host, 10*time.Second)
-		ctd.CtrRemove(t, s.Env, s.ref)
-		if r := ctd.CtrPull(t, s.Env, s.ref); !IsUnauthorized(r) {
-			t.Errorf("ctr pull after the registry left the config: exit %d, want 401", r.ExitCode)
-		}
+		WaitNoHostsFile(t, hostsDir, s.reg.Host, time.Minute)
+		s.assertContainerdRefused(t, ctd)
 	})
 	if !ctd.Running() {
 		t.Error("containerd exited during the test")
@@ -90,7 +91,8 @@ const containerdTokenLife = 20 * time.Second
 // process: hosts.toml is read on every pull, no restart needed.
 func TestContainerdECRRefresh(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
+	Need(t, needs(ecrTools, containerdTools)...)
+	RequireRoot(t, "runs containerd")
 	bin := BuildBinaries(t)
 	ecr := StartECR(t, prodRegistry, awsfake.WithTokenLifetime(containerdTokenLife))
 	env := NewEnv(t, bin)
@@ -103,26 +105,28 @@ func TestContainerdECRRefresh(t *testing.T) {
 		AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretKeyEnv: "OCICRED_CTD_SECRET_KEY"})
 	SetContainerdHostsDir(t, env.Config, hostsDir)
 	v1 := ecr.Host + "/" + repo + ":v1"
-	v1Digest := ecr.PushImage(t, repo, "v1")
+	v1Image := ecr.PushImage(t, repo, "v1")
 	ctd := StartContainerd(t, hostsDir)
 	pid := ctd.Pid()
 
 	d := StartDaemon(t, env)
 	started := time.Now()
-	first := WaitHostsFile(t, hostsDir, ecr.Host, 15*time.Second, "written with the first token", func(HostsFile) bool { return true })
+	first := WaitHostsFile(t, hostsDir, ecr.Host, time.Minute, "written with the first token", func(HostsFile) bool { return true })
 	env.Secrets = append(env.Secrets, tokenOf(first.Authorization))
 	if !ecr.Fake.ValidAuthorization(first.Authorization) || first.Mode != 0o600 || first.Server != "http://"+ecr.Host {
 		t.Fatalf("hosts.toml: server %q mode %v, valid token %v; want http://%s, 0600, a token the fake issued",
 			first.Server, first.Mode, ecr.Fake.ValidAuthorization(first.Authorization), ecr.Host)
 	}
-	if r := ctd.CtrPull(t, env, v1); r.Err != nil || !strings.Contains(r.Output(), v1Digest) {
+	if r := ctd.CtrPull(t, env, v1, v1Image); r.Err != nil || !strings.Contains(r.Output(), v1Image.Manifest) {
 		t.Fatalf("ctr pull with the first token: exit %d", r.ExitCode)
 	}
-	if digest, r := ctd.CrictlPull(t, env, v1); r.Err != nil || digest != v1Digest {
+	if digest, r := ctd.CrictlPull(t, env, v1, v1Image); r.Err != nil || digest != v1Image.Manifest {
 		t.Fatalf("crictl pull with the first token: exit %d, digest %q", r.ExitCode, digest)
 	}
 
-	second := WaitHostsFile(t, hostsDir, ecr.Host, containerdTokenLife, "rewritten by a refresh", func(h HostsFile) bool {
+	// The guards below are not deadlines the daemon must meet: a refresh is
+	// due 8 to 12 s after the first token, which expires after 20 s.
+	second := WaitHostsFile(t, hostsDir, ecr.Host, 2*containerdTokenLife+time.Minute, "rewritten by a refresh", func(h HostsFile) bool {
 		return h.Authorization != first.Authorization
 	})
 	env.Secrets = append(env.Secrets, tokenOf(second.Authorization))
@@ -133,15 +137,15 @@ func TestContainerdECRRefresh(t *testing.T) {
 
 	// Only the new token can work from here: pull an image containerd has
 	// never seen, so every blob is fetched with it.
-	waitUntil(t, containerdTokenLife, "the first token to expire", func() bool {
+	waitFor(t, 2*containerdTokenLife+time.Minute, "the first token to expire", func() bool {
 		return !ecr.Fake.ValidAuthorization(first.Authorization)
 	})
 	v2 := ecr.Host + "/" + repo + ":v2"
-	v2Digest := ecr.PushImage(t, repo, "v2")
-	if r := ctd.CtrPull(t, env, v2); r.Err != nil || !strings.Contains(r.Output(), v2Digest) {
+	v2Image := ecr.PushImage(t, repo, "v2")
+	if r := ctd.CtrPull(t, env, v2, v2Image); r.Err != nil || !strings.Contains(r.Output(), v2Image.Manifest) {
 		t.Errorf("ctr pull with the refreshed token: exit %d", r.ExitCode)
 	}
-	if digest, r := ctd.CrictlPull(t, env, v2); r.Err != nil || digest != v2Digest {
+	if digest, r := ctd.CrictlPull(t, env, v2, v2Image); r.Err != nil || digest != v2Image.Manifest {
 		t.Errorf("crictl pull with the refreshed token: exit %d, digest %q", r.ExitCode, digest)
 	}
 	if !ctd.Running() || ctd.Pid() != pid {
@@ -171,14 +175,23 @@ func tokenOf(authorization string) string {
 	return pass
 }
 
-// waitUntil polls cond every 100 ms until it holds, or fails after timeout.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// assertContainerdRefused removes the image from ctr's and the CRI's store
+// (so the pull goes to the registry for everything) and checks that ctr
+// and crictl pulls fail with 401, and that the registry answered them 401
+// to requests without credentials: nothing but a hosts.toml could have
+// given containerd any.
+func (s *scenario) assertContainerdRefused(t *testing.T, ctd *Containerd) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
+	ctd.CtrRemove(t, s.Env, s.ref)
+	mark := s.reg.Mark()
+	if r := ctd.CtrPull(t, s.Env, s.ref, s.image); !IsUnauthorized(r) {
+		t.Errorf("ctr pull: exit %d, want a 401 failure", r.ExitCode)
 	}
+	s.reg.assertRefusedByRegistry(t, mark, "ctr", "")
+	ctd.CrictlRemove(t, s.Env, s.ref)
+	mark = s.reg.Mark()
+	if _, r := ctd.CrictlPull(t, s.Env, s.ref, s.image); !IsUnauthorized(r) {
+		t.Errorf("crictl pull: exit %d, want a 401 failure", r.ExitCode)
+	}
+	s.reg.assertRefusedByRegistry(t, mark, "crictl", "")
 }

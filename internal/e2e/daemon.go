@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +62,36 @@ func (d *Daemon) waitReady(timeout time.Duration) error {
 
 // Log is what the daemon wrote to stderr (and stdout) so far, unredacted.
 func (d *Daemon) Log() string { return d.proc.Output() }
+
+// WaitLog waits until the daemon's log holds a line that match accepts, and
+// returns the first such line: the daemon writes its log through a pipe, so
+// a line it wrote before answering may reach the test after the answer. It
+// fails the test after a minute (a guard: the line is due in milliseconds).
+func (d *Daemon) WaitLog(t testing.TB, what string, match func(line string) bool) string {
+	t.Helper()
+	return waitLogLine(t, what, d.proc.WaitOutput, match)
+}
+
+// waitLogLine waits, with wait, for a line that match accepts.
+func waitLogLine(t testing.TB, what string, wait func(context.Context, func(string) bool) error, match func(string) bool) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var found string
+	err := wait(ctx, func(log string) bool {
+		for _, line := range strings.Split(log, "\n") {
+			if match(line) {
+				found = line
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("the daemon did not log %s: %v", what, err)
+	}
+	return found
+}
 
 // Stop sends SIGTERM and fails the test unless the daemon exits with status 0
 // within 10 s.

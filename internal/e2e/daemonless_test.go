@@ -12,6 +12,7 @@ import (
 // the socket file behind.
 func TestPullWithoutDaemon(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane", "skopeo"})...)
 	s := newScenario(t)
 	t.Run("never started", func(t *testing.T) {
 		s.assertDaemonless(t)

@@ -7,7 +7,9 @@
 //
 // The harness is plain Go:
 //
-//   - tools.go: Tool finds a client on PATH and $(go env GOPATH)/bin.
+//   - tools.go: Need, the first call of every test, decides before any work
+//     whether the tools it will use are there (skip, or fail under
+//     CI=true); helpers find them with tool, which fails, never skips.
 //   - binaries.go: BuildBinaries builds bin/ocicred and the helper once per run
 //     (or takes them from OCICRED_E2E_BIN).
 //   - registry.go: StartRegistry runs the distribution registry with htpasswd.

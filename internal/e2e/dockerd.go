@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,7 +33,8 @@ type Dockerd struct {
 // default.
 func StartDockerd(t testing.TB, env *Env) *Dockerd {
 	t.Helper()
-	bin := Tool(t, "dockerd")
+	mustBeRoot(t, "dockerd")
+	bin := tool(t, "dockerd")
 	dir := t.TempDir()
 	short := shortTempDir(t) // the exec root holds containerd's socket
 	// daemon.json keeps dockerd 20.10's trust key out of /etc/docker.
@@ -103,11 +106,44 @@ func (d *Dockerd) waitReady(timeout time.Duration) error {
 var pulledDigestRE = regexp.MustCompile(`(?m)^Digest: (sha256:[0-9a-f]{64})\s*$`)
 
 // Pull runs `docker -H unix://SOCK pull REF` with the sandbox's DOCKER_CONFIG
-// and returns the manifest digest docker reports ("Digest: …").
-func (d *Dockerd) Pull(t testing.TB, ref string) (string, Result) {
+// and returns the manifest digest docker reports ("Digest: …"). When it
+// succeeds, what dockerd stored must be want: its image id is the digest
+// of the config blob it wrote, and its layers' digests are those of the
+// layers it unpacked (`docker image inspect`).
+func (d *Dockerd) Pull(t testing.TB, ref string, want Image) (string, Result) {
 	t.Helper()
-	r := d.env.Run(t, "", Tool(t, "docker"), "-H", "unix://"+d.Socket, "pull", ref)
+	docker := tool(t, "docker")
+	r := d.env.Run(t, "", docker, "-H", "unix://"+d.Socket, "pull", ref)
+	if r.Err == nil {
+		inspect := d.env.Run(t, "", docker, "-H", "unix://"+d.Socket, "image", "inspect", ref)
+		checkStoredImage(t, "docker", inspect, want, func(id string) string { return id })
+	}
 	return reportedDigest(r), r
+}
+
+// checkStoredImage checks `docker|podman image inspect` output: the image
+// id is want's config digest (written as id says) and the layers are
+// want's diff ids.
+func checkStoredImage(t testing.TB, client string, inspect Result, want Image, id func(config string) string) {
+	t.Helper()
+	var got []struct {
+		ID     string `json:"Id"`
+		RootFS struct {
+			Layers []string
+		}
+	}
+	if inspect.Err != nil {
+		t.Fatalf("%s image inspect after a pull: %v", client, inspect.Err)
+	}
+	if err := json.Unmarshal([]byte(inspect.Stdout), &got); err != nil || len(got) != 1 {
+		t.Fatalf("%s image inspect: %v (%d images)", client, err, len(got))
+	}
+	if got[0].ID != id(want.Config) {
+		t.Errorf("%s stored image id %s, want the pushed config %s", client, got[0].ID, want.Config)
+	}
+	if !slices.Equal(got[0].RootFS.Layers, want.DiffIDs) {
+		t.Errorf("%s stored layers %v, want the pushed %v", client, got[0].RootFS.Layers, want.DiffIDs)
+	}
 }
 
 // reportedDigest is the "Digest: sha256:…" line that docker, helm and oras

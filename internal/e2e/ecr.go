@@ -39,7 +39,7 @@ func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 	t.Helper()
 	fake := awsfake.Start(t, opts...)
 	up, err := localreg.StartDistribution(t.Context(), localreg.Distribution{
-		Dir: t.TempDir(), NoAuth: true, RegistryBin: Tool(t, "docker-registry"),
+		Dir: t.TempDir(), NoAuth: true, RegistryBin: tool(t, "docker-registry"),
 	})
 	if err != nil {
 		t.Fatalf("start the upstream registry: %v", err)
@@ -64,16 +64,21 @@ func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 }
 
 // PushImage pushes a small test image to repo:tag on the upstream (no
-// credentials, no ocicred) and returns its manifest digest. The same image
-// is then served by the front at Host/repo:tag.
-func (e *ECR) PushImage(t testing.TB, repo, tag string) string {
+// credentials, no ocicred) and returns what it pushed. The same image is
+// then served by the front at Host/repo:tag.
+func (e *ECR) PushImage(t testing.TB, repo, tag string) Image {
 	t.Helper()
-	digest, err := e.Upstream.PushTestImage(t.Context(), repo, tag, "hello from ECR "+repo+":"+tag+"\n", authn.Anonymous)
+	text := "hello from ECR " + repo + ":" + tag + "\n"
+	digest, err := e.Upstream.PushTestImage(t.Context(), repo, tag, text, authn.Anonymous)
 	if err != nil {
 		t.Fatalf("push the test image: %v", err)
 	}
+	img := imageOf(t, text)
+	if img.Manifest != digest {
+		t.Fatalf("pushed %s, but the test image's digest is %s", digest, img.Manifest)
+	}
 	t.Logf("pushed %s/%s:%s %s (served by the front at %s)", e.Upstream.Host, repo, tag, digest, e.Host)
-	return digest
+	return img
 }
 
 // ECRRegistry is one `type: ecr` entry of the ocicred config.

@@ -22,12 +22,13 @@ func WriteChart(t testing.TB, name, version string) string {
 
 // HelmPushChart packages chartDir and pushes it to oci://HOST/REPO over plain
 // HTTP with the registry's own credentials, and returns the manifest digest
-// helm reports. The credentials sit in an `auths` entry of a throwaway
+// helm reports and the digest of the chart archive it pushed (the chart
+// layer). The credentials sit in an `auths` entry of a throwaway
 // registry config (--registry-config), not on the command line, which the
 // log shows: no ocicred, and nothing left in the sandbox's own files.
-func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password string) string {
+func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password string) (manifest, chart string) {
 	t.Helper()
-	helm := Tool(t, "helm")
+	helm := tool(t, "helm")
 	out := t.TempDir()
 	pkg := e.Run(t, "", helm, "package", chartDir, "--destination", out)
 	if pkg.Err != nil {
@@ -47,7 +48,7 @@ func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password stri
 	if d == "" {
 		t.Fatalf("helm push %s: exit %d, no digest", ociRepo, r.ExitCode)
 	}
-	return d
+	return d, DigestOf([]byte(ReadFile(t, tgz[0])))
 }
 
 // HelmPull runs `helm pull OCIREF --version V --plain-http -d DIR`
@@ -55,6 +56,6 @@ func (e *Env) HelmPushChart(t testing.TB, chartDir, ociRepo, user, password stri
 // for after a 401) and returns the manifest digest it reports.
 func (e *Env) HelmPull(t testing.TB, ociRef, version, dir string) (string, Result) {
 	t.Helper()
-	r := e.Run(t, "", Tool(t, "helm"), "pull", ociRef, "--version", version, "--plain-http", "--destination", dir)
+	r := e.Run(t, "", tool(t, "helm"), "pull", ociRef, "--version", version, "--plain-http", "--destination", dir)
 	return reportedDigest(r), r
 }

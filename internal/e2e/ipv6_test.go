@@ -16,6 +16,8 @@ import (
 // hosts.toml containerd gets 401, and crane with no helper gets 401.
 func TestIPv6LiteralEndpoint(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, containerdTools, []string{"crane"})...)
+	RequireRoot(t, "runs containerd")
 	s := newScenarioWith(t, StartRegistryIPv6)
 	if !strings.HasPrefix(s.reg.Host, "[::1]:") {
 		t.Fatalf("the registry listens on %s, want [::1]", s.reg.Host)
@@ -25,10 +27,10 @@ func TestIPv6LiteralEndpoint(t *testing.T) {
 	ctd := StartContainerd(t, hostsDir)
 
 	WriteDockerConfig(t, s.DockerConfig, DockerConfig{})
-	if _, pull, _ := s.CranePull(t, s.ref); !IsUnauthorized(pull) {
+	if _, pull := s.CranePull(t, s.ref, s.image); !IsUnauthorized(pull) {
 		t.Fatalf("control: crane pull with no helper wired: exit %d, want 401", pull.ExitCode)
 	}
-	if r := ctd.CtrPull(t, s.Env, s.ref); !IsUnauthorized(r) {
+	if r := ctd.CtrPull(t, s.Env, s.ref, s.image); !IsUnauthorized(r) {
 		t.Fatalf("control: ctr pull with no hosts.toml: exit %d, want 401", r.ExitCode)
 	}
 
@@ -37,7 +39,7 @@ func TestIPv6LiteralEndpoint(t *testing.T) {
 	t.Run("crane, daemon up", s.assertCranePulls)
 	t.Run("containerd", func(t *testing.T) {
 		WaitHostsFile(t, hostsDir, s.reg.Host, 10*time.Second, "written", func(HostsFile) bool { return true })
-		r := ctd.CtrPull(t, s.Env, s.ref)
+		r := ctd.CtrPull(t, s.Env, s.ref, s.image)
 		if r.Err != nil || !strings.Contains(r.Output(), s.digest) {
 			t.Fatalf("ctr pull through hosts.toml: exit %d, want success with %s\n%s", r.ExitCode, s.digest, lastLines(r.Output(), 5))
 		}

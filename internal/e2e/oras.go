@@ -12,7 +12,7 @@ import (
 func (e *Env) OrasPush(t testing.TB, ref, user, password, name, content string) string {
 	t.Helper()
 	writeFile(t, filepath.Join(e.Root, name), content)
-	r := e.Run(t, password, Tool(t, "oras"), "push", "--plain-http", "--no-tty",
+	r := e.Run(t, password, tool(t, "oras"), "push", "--plain-http", "--no-tty",
 		"--username", user, "--password-stdin", ref, name+":text/plain")
 	d := reportedDigest(r)
 	if d == "" {
@@ -26,6 +26,6 @@ func (e *Env) OrasPush(t testing.TB, ref, user, password, name, content string) 
 // manifest digest it reports.
 func (e *Env) OrasPull(t testing.TB, ref, dir string) (string, Result) {
 	t.Helper()
-	r := e.Run(t, "", Tool(t, "oras"), "pull", "--plain-http", "--no-tty", "-o", dir, ref)
+	r := e.Run(t, "", tool(t, "oras"), "pull", "--plain-http", "--no-tty", "-o", dir, ref)
 	return reportedDigest(r), r
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,9 +13,13 @@ import (
 // the image it stored (`podman image inspect`). podman finds credentials
 // through $REGISTRY_AUTH_FILE, else its default auth files; it fails when
 // DOCKER_CONFIG names a folder without config.json (facts.md).
-func (e *Env) PodmanPull(t testing.TB, ref string) (string, Result) {
+//
+// When it succeeds, what podman stored must be want: its image id is the
+// config blob's digest and its layers the pushed diff ids.
+func (e *Env) PodmanPull(t testing.TB, ref string, want Image) (string, Result) {
 	t.Helper()
-	podman := Tool(t, "podman")
+	mustBeRoot(t, "podman with its own storage")
+	podman := tool(t, "podman")
 	dir := shortTempDir(t) // podman refuses a runroot longer than 50 bytes
 	global := []string{
 		"--root", filepath.Join(dir, "root"),
@@ -28,9 +33,11 @@ func (e *Env) PodmanPull(t testing.TB, ref string) (string, Result) {
 	if r.Err != nil {
 		return "", r
 	}
-	inspect := e.Run(t, "", podman, append(global, "image", "inspect", "--format", "{{.Digest}}", ref)...)
-	if inspect.Err != nil {
-		t.Fatalf("podman pulled %s but cannot inspect it: %v", ref, inspect.Err)
+	inspect := e.Run(t, "", podman, append(global, "image", "inspect", ref)...)
+	checkStoredImage(t, "podman", inspect, want, func(config string) string { return strings.TrimPrefix(config, "sha256:") })
+	var got []struct{ Digest string }
+	if err := json.Unmarshal([]byte(inspect.Stdout), &got); err != nil || len(got) != 1 {
+		t.Fatalf("podman image inspect: %v", err)
 	}
-	return strings.TrimSpace(inspect.Stdout), r
+	return got[0].Digest, r
 }

@@ -1,20 +1,24 @@
 package e2e
 
 import (
-	"strings"
+	"path/filepath"
 	"testing"
 )
 
-// RegctlDigest runs `regctl image digest REF` and returns the digest it
-// prints. regctl reads credHelpers from $DOCKER_CONFIG/config.json and asks
-// after a 401; RegctlPlainHTTP must have marked the host as plain HTTP.
-func (e *Env) RegctlDigest(t testing.TB, ref string) (string, Result) {
+// RegctlPull runs `regctl image copy REF ocidir://DIR:pulled`, which pulls
+// the manifest and every blob into an OCI layout, and returns the manifest
+// digest the layout names after checking every blob against want
+// (checkOCILayout). regctl reads credHelpers from
+// $DOCKER_CONFIG/config.json and asks after a 401; RegctlPlainHTTP must
+// have marked the host as plain HTTP.
+func (e *Env) RegctlPull(t testing.TB, ref string, want Image) (string, Result) {
 	t.Helper()
-	r := e.Run(t, "", Tool(t, "regctl"), "image", "digest", ref)
+	dir := filepath.Join(t.TempDir(), "layout")
+	r := e.Run(t, "", tool(t, "regctl"), "image", "copy", ref, "ocidir://"+dir+":pulled")
 	if r.Err != nil {
 		return "", r
 	}
-	return strings.TrimSpace(r.Stdout), r
+	return checkOCILayout(t, "regctl", dir, want), r
 }
 
 // RegctlPlainHTTP runs `regctl registry set HOST --tls disabled --skip-check`
@@ -22,7 +26,7 @@ func (e *Env) RegctlDigest(t testing.TB, ref string) (string, Result) {
 // fail with 401 before the client is wired.
 func (e *Env) RegctlPlainHTTP(t testing.TB, host string) {
 	t.Helper()
-	if r := e.Run(t, "", Tool(t, "regctl"), "registry", "set", host, "--tls", "disabled", "--skip-check"); r.Err != nil {
+	if r := e.Run(t, "", tool(t, "regctl"), "registry", "set", host, "--tls", "disabled", "--skip-check"); r.Err != nil {
 		t.Fatalf("regctl registry set %s: %v", host, r.Err)
 	}
 }

@@ -80,7 +80,7 @@ func basicServer(t *testing.T, user, password string) string {
 // line, error, status output or metrics scrape.
 func TestNoSecretAnywhere(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
+	Need(t)
 	fake := awsfake.Start(t)
 	env := NewEnv(t, BuildBinaries(t))
 	s := &secretScenario{Env: env, fake: fake, secrets: map[string]string{}, users: map[string]string{}}

@@ -14,6 +14,7 @@ import (
 // docker and crane pulls through the helper with no daemon running.
 func TestSetupWithConfigElsewhere(t *testing.T) {
 	t.Parallel()
+	Need(t, needs(registryTools, []string{"crane"})...)
 	s := newScenario(t)
 	WriteDockerConfig(t, s.DockerConfig, DockerConfig{})
 	dockerConfig := filepath.Join(s.DockerConfig, "config.json")
@@ -27,9 +28,11 @@ func TestSetupWithConfigElsewhere(t *testing.T) {
 	if after := ReadFile(t, dockerConfig); after != before {
 		t.Errorf("the refused setup changed docker's config:\n%s", after)
 	}
-	if _, pull, _ := s.CranePull(t, s.ref); !IsUnauthorized(pull) {
+	mark := s.reg.Mark()
+	if _, pull := s.CranePull(t, s.ref, s.image); !IsUnauthorized(pull) {
 		t.Errorf("crane pull before setup: exit %d, want a 401 (no helper wired)", pull.ExitCode)
 	}
+	s.reg.assertRefusedByRegistry(t, mark, "crane before setup", "")
 
 	s.UnsetVar("OCICRED_CONFIG") // back to OCICRED_CONFIG=FILE, as the message says
 	s.Setup(t, "docker")

@@ -36,12 +36,14 @@ type TestUser struct {
 	Groups []uint32 // supplementary groups, as the process gets them
 }
 
-// RequireRoot skips t unless it runs as root (users are created with
-// useradd and processes started as them); in CI it fails instead.
-func RequireRoot(t testing.TB) {
+// RequireRoot skips t unless it runs as root; in CI it fails instead. Call
+// it at the top of the test, right after Need; why says what needs root.
+func RequireRoot(t testing.TB, why string) {
 	t.Helper()
-	testenv.RequireRoot(t, "creates users with useradd and runs processes as them")
+	testenv.RequireRoot(t, why)
 }
+
+func isRoot() bool { return os.Geteuid() == 0 }
 
 // UniqueName is "ocicred-t-" and 6 random hex digits: short enough for
 // useradd's 32 characters with a suffix, unlikely to collide.
@@ -55,7 +57,8 @@ func UniqueName() string {
 // removed when the test ends.
 func CreateGroup(t testing.TB, name string) uint32 {
 	t.Helper()
-	runAdmin(t, Tool(t, "groupadd"), name)
+	mustBeRoot(t, "groupadd")
+	runAdmin(t, tool(t, "groupadd"), name)
 	t.Cleanup(func() { runAdminCleanup(t, "groupdel", name) })
 	g, err := user.LookupGroup(name)
 	if err != nil {
@@ -69,11 +72,12 @@ func CreateGroup(t testing.TB, name string) uint32 {
 // and returns the user; it is removed when the test ends.
 func CreateUser(t testing.TB, name string, groups ...string) TestUser {
 	t.Helper()
+	mustBeRoot(t, "useradd")
 	args := []string{"--no-create-home", "--shell", "/usr/sbin/nologin", "--no-user-group"}
 	if len(groups) > 0 {
 		args = append(args, "--groups", strings.Join(groups, ","))
 	}
-	runAdmin(t, Tool(t, "useradd"), append(args, name)...)
+	runAdmin(t, tool(t, "useradd"), append(args, name)...)
 	t.Cleanup(func() { runAdminCleanup(t, "userdel", name) })
 	u, err := user.Lookup(name)
 	if err != nil {

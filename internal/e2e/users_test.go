@@ -28,8 +28,6 @@ type accessScenario struct {
 
 func newAccessScenario(t *testing.T) *accessScenario {
 	t.Helper()
-	RequireLong(t)
-	RequireRoot(t)
 	pub := PublicDir(t)
 	bin := PublicBinaries(t, BuildBinaries(t), pub)
 	env := NewEnv(t, bin)
@@ -107,6 +105,8 @@ func (s *accessScenario) helperAs(t *testing.T, u *TestUser, registry string) Re
 // secret.
 func TestAccessControlWithRealUsers(t *testing.T) {
 	t.Parallel()
+	Need(t, userTools...)
+	RequireRoot(t, "creates users with useradd and runs the helper as them")
 	s := newAccessScenario(t)
 	d := StartDaemon(t, s.Env)
 	fi, err := os.Stat(s.Socket)
@@ -158,18 +158,12 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 		}
 	}
 
-	log := d.Log()
 	for _, refusal := range []struct {
 		u   TestUser
 		reg string
 	}{{s.member, "bygroup"}, {s.member, "rootonly"}, {s.teammate, "byuser"}, {s.teammate, "rootonly"}, {s.teammate, "memberonly"}} {
 		re := regexp.MustCompile(`msg="refused caller" uid=` + fmt.Sprint(refusal.u.UID) + ` .*registry=` + refusal.reg + `\b`)
-		if !re.MatchString(log) {
-			t.Errorf("no log line for refusing uid %d (%s) registry %s", refusal.u.UID, refusal.u.Name, refusal.reg)
-		}
-	}
-	if strings.Contains(log, fmt.Sprintf("uid=%d ", s.outsider.UID)) {
-		t.Errorf("the daemon heard from the outsider through a 0660 socket")
+		d.WaitLog(t, fmt.Sprintf("refusing uid %d (%s) registry %s", refusal.u.UID, refusal.u.Name, refusal.reg), re.MatchString)
 	}
 
 	// A socket whose mode lets everyone connect (a careless chmod): the
@@ -184,14 +178,14 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 	if err := os.Chmod(s.Socket, 0o660); err != nil {
 		t.Fatal(err)
 	}
-	refusedLine := ""
-	for _, line := range strings.Split(d.Log(), "\n") {
-		if strings.Contains(line, `msg="refused caller"`) && strings.Contains(line, fmt.Sprintf("uid=%d ", s.outsider.UID)) {
-			refusedLine = line
-		}
-	}
-	if refusedLine == "" {
-		t.Errorf("the daemon did not log refusing uid %d", s.outsider.UID)
+	outsider := fmt.Sprintf("uid=%d ", s.outsider.UID)
+	refusedLine := d.WaitLog(t, "refusing the outsider "+outsider, func(line string) bool {
+		return strings.Contains(line, `msg="refused caller"`) && strings.Contains(line, outsider)
+	})
+	// The log comes through a pipe, in order: all it said while the socket
+	// was 0660 is before the line for the 0666 request.
+	if before, _, _ := strings.Cut(d.Log(), refusedLine); strings.Contains(before, outsider) {
+		t.Errorf("the daemon heard from the outsider through a 0660 socket")
 	}
 	t.Run("socket-group refusal names the registry", func(t *testing.T) {
 		if !strings.Contains(refusedLine, "registry=open") && !strings.Contains(refusedLine, "open.example") {
@@ -213,7 +207,7 @@ func TestAccessControlWithRealUsers(t *testing.T) {
 // config keeps serving). Making the file private again is applied.
 func TestWorldReadableInlineSecret(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
+	Need(t)
 	env := NewEnv(t, BuildBinaries(t))
 	pw := Secret("inline")
 	env.Secrets = append(env.Secrets, pw)
@@ -277,8 +271,8 @@ func waitConfigError(t *testing.T, env *Env, timeout time.Duration, cond func(st
 // version is applied.
 func TestConfigUnreadable(t *testing.T) {
 	t.Parallel()
-	RequireLong(t)
-	RequireRoot(t)
+	Need(t, userTools...)
+	RequireRoot(t, "runs the daemon as a user of its own")
 	pub := PublicDir(t)
 	bin := PublicBinaries(t, BuildBinaries(t), pub)
 	owner := CreateUser(t, UniqueName()+"-d")

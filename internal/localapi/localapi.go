@@ -226,6 +226,12 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
+	cut := func(err error) error { // says so when ctx, not the daemon, ended the exchange
+		if !stop() && ctx.Err() != nil {
+			return fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return err
+	}
 
 	var req strings.Builder
 	req.WriteString("GET " + path + " HTTP/1.0\r\nHost: ocicred\r\n")
@@ -255,6 +261,8 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	status, data, err := readResponse(bufio.NewReader(conn), processing)
 	var ne net.Error
 	switch {
+	case err != nil && ctx.Err() != nil && !stop(): // ctx, not the daemon, ended the exchange
+		return 0, nil, fmt.Errorf("read the daemon's answer: %w", cut(err))
 	case errors.As(err, &ne) && ne.Timeout():
 		return 0, nil, fmt.Errorf("%w: %w within %s", ErrUnreachable, ErrNoAnswer, wait.Round(time.Millisecond))
 	case status == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):

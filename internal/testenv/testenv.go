@@ -40,6 +40,17 @@ func Skip(t testing.TB, reason string) {
 	t.Skip(reason)
 }
 
+// SkipShort skips t under `go test -short`, which asks for the quick unit
+// tests alone: what is slow (the end-to-end suite, a build) says so here.
+// It is not a missing need, so CI=true does not turn it into a failure;
+// `make test` and CI never pass -short.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what + ": skipped with -short")
+	}
+}
+
 // record appends one line to the skip log; errors are ignored, as the log
 // is a report, not part of the test.
 func record(name, reason string) {

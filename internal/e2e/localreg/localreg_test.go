@@ -29,9 +29,7 @@ func TestInProcess(t *testing.T) {
 }
 
 func TestDistribution(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the distribution registry: skipped with -short")
-	}
+	testenv.SkipShort(t, "runs the distribution registry")
 	testenv.Tool(t, "docker-registry")
 	testenv.Tool(t, "htpasswd")
 	reg, err := StartDistribution(t.Context(), Distribution{Dir: t.TempDir(), User: testUser, Password: testPassword})
@@ -51,9 +49,7 @@ func TestDistribution(t *testing.T) {
 
 // TestDistributionNoAuth: the open registry takes anonymous pushes and pulls.
 func TestDistributionNoAuth(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the distribution registry: skipped with -short")
-	}
+	testenv.SkipShort(t, "runs the distribution registry")
 	testenv.Tool(t, "docker-registry")
 	reg, err := StartDistribution(t.Context(), Distribution{Dir: t.TempDir(), NoAuth: true})
 	if err != nil {

@@ -2,6 +2,7 @@ package subproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -50,6 +51,11 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Output is everything the child wrote so far (when Start captured it).
 func (p *Proc) Output() string { return p.out.String() }
+
+// WaitOutput waits until cond holds for Output (see Buffer.Wait).
+func (p *Proc) WaitOutput(ctx context.Context, cond func(string) bool) error {
+	return p.out.Wait(ctx, cond)
+}
 
 // Done is closed when the child has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
@@ -102,15 +108,44 @@ func (p *Proc) Kill() error {
 
 // Buffer is a bytes.Buffer safe for one writer and concurrent readers.
 type Buffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	grew chan struct{} // closed, and replaced, at every Write; nil until Wait
 }
 
 // Write appends b.
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.grew != nil {
+		close(b.grew)
+		b.grew = nil
+	}
 	return b.buf.Write(p)
+}
+
+// Wait waits until cond holds for everything written so far, looking again
+// at each write, or until ctx is done. A process's output reaches the
+// buffer through a pipe a moment after the process wrote it: a test waits
+// here for a line instead of reading once, too early, or polling.
+func (b *Buffer) Wait(ctx context.Context, cond func(string) bool) error {
+	for {
+		b.mu.Lock()
+		ok := cond(b.buf.String())
+		if b.grew == nil {
+			b.grew = make(chan struct{})
+		}
+		grew := b.grew
+		b.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // String returns a copy of everything written so far.

@@ -1,6 +1,7 @@
 package subproc
 
 import (
+	"context"
 	"errors"
 	"os/exec"
 	"strings"
@@ -20,7 +21,7 @@ func start(t *testing.T, script string) *Proc {
 
 func TestStopGraceful(t *testing.T) {
 	p := start(t, `trap 'echo bye; exit 0' TERM; echo hello; while :; do sleep 0.05; done`)
-	waitFor(t, func() bool { return strings.Contains(p.Output(), "hello") })
+	waitOutput(t, p, func(out string) bool { return strings.Contains(out, "hello") })
 	if err := p.Stop(5 * time.Second); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
@@ -31,7 +32,7 @@ func TestStopGraceful(t *testing.T) {
 
 func TestStopReportsUncleanExit(t *testing.T) {
 	p := start(t, `trap 'exit 3' TERM; echo up; while :; do sleep 0.05; done`)
-	waitFor(t, func() bool { return p.Output() != "" })
+	waitOutput(t, p, func(out string) bool { return out != "" })
 	if err := p.Stop(5 * time.Second); err == nil {
 		t.Fatal("Stop returned nil for exit status 3")
 	}
@@ -39,7 +40,7 @@ func TestStopReportsUncleanExit(t *testing.T) {
 
 func TestStopKillsAfterTimeout(t *testing.T) {
 	p := start(t, `trap '' TERM; echo up; while :; do sleep 0.05; done`)
-	waitFor(t, func() bool { return p.Output() != "" })
+	waitOutput(t, p, func(out string) bool { return out != "" })
 	if err := p.Stop(200 * time.Millisecond); err == nil || !p.Exited() {
 		t.Fatalf("Stop = %v, exited %v; want an error and a dead process", err, p.Exited())
 	}
@@ -53,13 +54,13 @@ func TestStopAfterExit(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+// waitOutput waits, write by write, until cond holds for p's output; the
+// minute is a guard, not a deadline.
+func waitOutput(t *testing.T, p *Proc, cond func(string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := p.WaitOutput(ctx, cond); err != nil {
+		t.Fatalf("output %q: %v", p.Output(), err)
 	}
 }
