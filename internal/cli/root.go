@@ -76,9 +76,6 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "ocicred:", err)
-	if isUsageError(err) {
-		return ExitUsage
-	}
 	return ExitFailure
 }
 
@@ -87,17 +84,6 @@ func Command() *cobra.Command {
 	root := newRoot(&globals{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clientName: localapi.ClientCLI})
 	root.DisableAutoGenTag = true
 	return root
-}
-
-// isUsageError recognises cobra's flag and argument errors.
-func isUsageError(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "flag needs", "invalid argument"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -129,7 +115,31 @@ and hands them to docker, containerd, the kubelet, podman, helm, oras and crane.
 		newVersionCmd(g),
 	)
 	refuseUnknownSubcommands(root)
+	typeUsageErrors(root)
 	return root
+}
+
+// typeUsageErrors makes cobra's flag and argument errors usage errors
+// (exit 2) by type, at their source, instead of recognising cobra's
+// message texts: the flag error function (inherited by every command)
+// and each command's argument check.
+func typeUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitWith(ExitUsage, err) })
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if check := c.Args; check != nil {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return exitWith(ExitUsage, err)
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 // refuseUnknownSubcommands makes every command that only groups others
@@ -141,11 +151,14 @@ func refuseUnknownSubcommands(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		refuseUnknownSubcommands(c)
 	}
-	if cmd.Runnable() || !cmd.HasSubCommands() || !cmd.HasParent() {
+	if cmd.Runnable() || !cmd.HasSubCommands() {
 		return
 	}
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 && !c.HasParent() { // plain `ocicred`: the help
+			return c.Help()
+		}
 		var names []string
 		for _, sub := range c.Commands() {
 			if sub.IsAvailableCommand() {
