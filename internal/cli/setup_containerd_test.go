@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ocicred/ocicred/config"
 )
 
 // setupContainerd runs `ocicred setup containerd ARGS` with --config cfg.
@@ -42,59 +40,6 @@ registries:
     username: robot$ci
     password: s3cret-inline             # exactly one of password | passwordFile | passwordEnv
 `
-
-func TestSetHostsDir(t *testing.T) {
-	const dir = "/etc/containerd/certs.d"
-	tests := []struct {
-		name, in, want string
-		changed        bool
-		inPlace        bool
-	}{
-		{"appended, everything else byte for byte", specLikeConfig,
-			specLikeConfig + "containerd:\n  hostsDir: /etc/containerd/certs.d\n", true, true},
-		{"no final newline", "registries: []", "registries: []\ncontainerd:\n  hostsDir: /etc/containerd/certs.d\n", true, true},
-		{"empty file", "", "containerd:\n  hostsDir: /etc/containerd/certs.d\n", true, true},
-		{"value replaced, comment kept",
-			"containerd:\n    hostsDir: /old/certs.d    # where containerd looks\nregistries: []\n",
-			"containerd:\n    hostsDir: /etc/containerd/certs.d    # where containerd looks\nregistries: []\n", true, true},
-		{"double-quoted value", "containerd:\n  hostsDir: \"/old\" # x\nregistries: []\n",
-			"containerd:\n  hostsDir: /etc/containerd/certs.d # x\nregistries: []\n", true, true},
-		{"single-quoted value", "containerd: # sink\n  hostsDir: '/o''ld'\n",
-			"containerd: # sink\n  hostsDir: /etc/containerd/certs.d\n", true, true},
-		{"empty containerd", "containerd:   # soon\nregistries: []\n",
-			"containerd:   # soon\n  hostsDir: /etc/containerd/certs.d\nregistries: []\n", true, true},
-		{"already set", "containerd:\n  hostsDir: /etc/containerd/certs.d/\n", "containerd:\n  hostsDir: /etc/containerd/certs.d/\n", false, true},
-		{"flow mapping", "containerd: {hostsDir: /old}\nregistries: []\n", "", true, false},
-		{"JSON", `{"registries": [], "containerd": {"hostsDir": "/old"}}`,
-			`{"registries": [], "containerd": {"hostsDir": "/etc/containerd/certs.d"}}` + "\n", true, false},
-		{"JSON without containerd", `{"registries": []}`,
-			`{"registries": [], "containerd": {"hostsDir": "/etc/containerd/certs.d"}}` + "\n", true, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e, err := setHostsDir([]byte(tt.in), dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e.changed != tt.changed || (e.changed && e.inPlace != tt.inPlace) {
-				t.Errorf("changed %v inPlace %v, want %v %v", e.changed, e.inPlace, tt.changed, tt.inPlace)
-			}
-			if tt.want != "" && string(e.after) != tt.want {
-				t.Errorf("got:\n%s\nwant:\n%s", e.after, tt.want)
-			}
-			c, err := config.Parse(e.after, "c.yaml")
-			if err != nil {
-				t.Fatalf("the result is not a valid config: %v\n%s", err, e.after)
-			}
-			if c.Containerd == nil || filepath.Clean(c.Containerd.HostsDir) != dir {
-				t.Errorf("containerd = %+v in:\n%s", c.Containerd, e.after)
-			}
-		})
-	}
-	if _, err := setHostsDir([]byte("- a\n- b\n"), dir); err == nil {
-		t.Error("a list at the top level was accepted")
-	}
-}
 
 func TestSetupContainerdWritesConfig(t *testing.T) {
 	dir := t.TempDir()
