@@ -28,7 +28,7 @@ build: ## build bin/ocicred and bin/docker-credential-ocicred
 tools: ## install what the tests need: apt packages (as root), Go tools into .tools/bin; quick when present
 	bash .ci/install-tools
 
-# Skipped tests are appended to OCICRED_SKIP_LOG (internal/testenv) and
+# Skipped tests are appended to OCICRED_SKIP_LOG (test/testenv) and
 # named in one line at the end; under CI=true a skip is a failure instead.
 test: tools ## install what the tests need, vet, then every test with the race detector (end-to-end and systemd suites included)
 	$(GO) vet ./...
@@ -55,13 +55,13 @@ lint: tools ## go vet and staticcheck
 	staticcheck ./...
 
 demo: build ## run a daemon, a local registry with auth, and a pull through the helper
-	$(GO) run ./internal/demo --bin $(BIN)
+	$(GO) run ./hack/demo --bin $(BIN)
 
 bench: build ## print the benchmark figures
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 man: ## write the man pages into $(BIN)/man
-	$(GO) run ./internal/mangen $(BIN)/man
+	$(GO) run ./hack/mangen $(BIN)/man
 
 package: build man ## build $(DIST)/*.deb and $(DIST)/*.rpm with nfpm (DIST=dist)
 	mkdir -p $(DIST) && rm -f $(DIST)/*.deb $(DIST)/*.rpm

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/ocicred/ocicred/internal/localapi"
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 const clientEnv = "OCICRED_TEST_CLIENT_SOCKET"

@@ -420,7 +420,7 @@ func TestRenderDockerHub(t *testing.T) {
 
 // The file as containerd sees it, byte for byte: the host entry is an
 // inline table under [host], which containerd 1.6 reads for IPv6 literals
-// too (internal/e2e TestIPv6LiteralEndpoint pulls through it).
+// too (test/e2e TestIPv6LiteralEndpoint pulls through it).
 func TestRenderHostsFile(t *testing.T) {
 	cfg := parse(t, "registries:\n  - {name: corp, type: basic, endpoint: corp.example:8443, username: robot, password: pw, "+
 		"tls: {ca: /etc/ocicred/corp-ca.pem, insecureSkipVerify: true}}\n")

@@ -6,7 +6,7 @@ package daemon
 // and re-created or replaced 50 times in a second, and the containerd hosts
 // folder full. The cases that need the real binaries (SIGKILL and restart,
 // other users, the config unreadable to a non-root daemon) are in
-// internal/e2e.
+// test/e2e.
 
 import (
 	"context"
@@ -21,11 +21,11 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 const (
@@ -220,7 +220,7 @@ func fltNoSecret(t *testing.T, where, text string, secrets ...string) {
 // hold up a single request (they get the cached token while the call still
 // hangs), nor status, nor the daemon's shutdown (it cuts the call rather
 // than wait for its 30 s bound). (A hung first fetch is answered after
-// FirstTokenWait: internal/e2e TestAWSHangAtStart. The 30 s bound of each
+// FirstTokenWait: test/e2e TestAWSHangAtStart. The 30 s bound of each
 // AWS call: internal/ecrtoken TestHangCutByContext.)
 func TestAWSHangServesCachedToken(t *testing.T) {
 	clock := fltClock()

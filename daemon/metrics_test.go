@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/internal/localapi"
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 func freeAddr(t *testing.T) string {

@@ -28,8 +28,8 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/kubetest"
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/kubetest"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite ocicred.yaml from the chart")

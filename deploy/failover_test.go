@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ocicred/ocicred/internal/kubesink"
-	"github.com/ocicred/ocicred/internal/kubetest"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 func leaseNamed(name, ns string) *coordinationv1.Lease {

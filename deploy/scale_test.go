@@ -20,8 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
-	"github.com/ocicred/ocicred/internal/kubetest"
+	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 // BenchmarkControllerScale measures the figures of BENCHMARKS.md

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 // The harness of the systemd suite: a Debian bookworm rootfs (built once

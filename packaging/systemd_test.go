@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/systemd"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // The systemd suite: the packages that `make package` builds, installed

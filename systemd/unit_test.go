@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 func TestUnitHasTheContract(t *testing.T) {

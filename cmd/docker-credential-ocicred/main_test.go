@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocicred/ocicred/internal/testenv"
+	"github.com/ocicred/ocicred/test/testenv"
 )
 
 // The helper is on the hot path of every pull: it must link neither the

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // basicGate lets through requests with user:pass as Basic auth.

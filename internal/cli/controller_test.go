@@ -19,9 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
 	"github.com/ocicred/ocicred/internal/kubesink"
-	"github.com/ocicred/ocicred/internal/kubetest"
+	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 func TestMain(m *testing.M) {

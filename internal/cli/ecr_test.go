@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // writeProfile points the SDK at shared config files holding profile dev,

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // ecrHostForms is every ECR registry host form the config accepts, with

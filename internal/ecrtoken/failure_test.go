@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go/logging"
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // An identity with no AWS credentials anywhere, and an EC2 metadata

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // stsRegistry is an sts registry at testHost assuming testRoleA.

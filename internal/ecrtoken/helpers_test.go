@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/awsfake"
+	"github.com/ocicred/ocicred/test/awsfake"
 )
 
 // Test credentials, registered with the fake by startFake: it verifies

@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/kubetest"
 	"github.com/ocicred/ocicred/internal/secret"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 const ecrAndBasic = basicOnly + `  - name: prod

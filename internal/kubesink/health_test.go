@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocicred/ocicred/internal/kubetest"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 // /readyz answers once the informers have synced, /healthz while the Lease

@@ -17,7 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/ocicred/ocicred/internal/kubetest"
+	"github.com/ocicred/ocicred/test/kubetest"
 )
 
 func TestMain(m *testing.M) {
