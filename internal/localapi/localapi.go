@@ -7,6 +7,7 @@ package localapi
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -132,6 +133,10 @@ type Client struct {
 	// RequestTimeout. A daemon that has not answered by then is
 	// ErrUnreachable: callers that can answer without it do so.
 	Deadline time.Duration
+	// DialTimeout bounds connecting; zero means DialTimeout. Only a test
+	// that loads the machine on purpose (e2e TestLoad) sets it longer, so
+	// that its own starved goroutines do not count as a daemon not there.
+	DialTimeout time.Duration
 }
 
 // Timeouts of a Client: connecting is quick or the daemon is not there; an
@@ -207,7 +212,7 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 // roundTrip sends one HTTP/1.0 GET (so the answer is never chunked: its
 // body ends when the daemon closes the connection) and reads the answer.
 func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error) {
-	d := net.Dialer{Timeout: DialTimeout}
+	d := net.Dialer{Timeout: cmp.Or(c.DialTimeout, DialTimeout)}
 	conn, err := d.DialContext(ctx, "unix", c.socket)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", ErrUnreachable, unwrapOp(err))

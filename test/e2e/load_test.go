@@ -240,6 +240,12 @@ func TestLoad(t *testing.T) {
 	env.HelperWithoutFallback(t) // a helper answer is the daemon's
 	d := StartDaemon(t, env)
 	client := localapi.NewClient(env.Socket)
+	// The API callers share this process with the race detector, 16
+	// callers and 32 process launchers on 2 cores: on a machine busy with
+	// more, one of them can go unscheduled past the helper's 1 s dial
+	// bound before it even connects, which says nothing of the daemon (the
+	// helper processes keep the 1 s bound). A minute is a guard.
+	client.DialTimeout = time.Minute
 	for _, name := range []string{"e0", "e1", "en"} {
 		env.WaitStatus(t, name, 15*time.Second, "ready", func(r RegistryStatus) bool { return r.State == "ready" })
 	}
