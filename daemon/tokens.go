@@ -117,7 +117,7 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 			e.mu.Unlock()
 			continue
 		}
-		starts = append(starts, start{k, regs[0], names})
+		starts = append(starts, start{k, ecrtoken.DualStackFirst(regs)[0], names})
 	}
 	s.mu.Unlock()
 	for _, st := range starts {

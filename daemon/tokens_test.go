@@ -450,3 +450,38 @@ func TestPrepareKeepsRemovedIdentitiesUntilRetire(t *testing.T) {
 		t.Errorf("%d loops after retire, want 1", len(s.entries))
 	}
 }
+
+// An account's two names, ACCOUNT.dkr.ecr.REGION.amazonaws.com and the
+// dual-stack ACCOUNT.dkr-ecr.REGION.on.aws, with the same credentials are
+// one identity: one GetAuthorizationToken, made for the dual-stack name
+// (so through the dual-stack API endpoint), serves both.
+func TestDualStackNameSharesTheIdentity(t *testing.T) {
+	clock := newFakeClock()
+	var mu sync.Mutex
+	var fetchedFor []*config.Registry
+	aws := &fakeAWS{clock: clock, life: 12 * time.Hour, calls: map[string]int{}}
+	s := newTokenStore(func(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+		mu.Lock()
+		fetchedFor = append(fetchedFor, reg)
+		mu.Unlock()
+		return aws.fetch(ctx, reg)
+	}, clock, slog.New(slog.DiscardHandler))
+	t.Cleanup(s.close)
+	cfg := parse(t, "registries:\n"+ecrRegistry("v4", "111111111111", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")+
+		"  - name: v6\n    type: ecr\n    endpoint: 111111111111.dkr-ecr.us-west-2.on.aws\n    credentials: {type: secret, accessKeyId: AKIAAAAAAAAAAAAAAAAA, secretAccessKey: sk-AKIAAAAAAAAAAAAAAAAA}\n")
+	s.sync(cfg)
+	clock.waitSleepers(t, 1)
+	if got := aws.total(); got != 1 {
+		t.Errorf("%d GetAuthorizationToken calls for one account's two names, want 1", got)
+	}
+	mu.Lock()
+	if len(fetchedFor) != 1 || !fetchedFor[0].ECR.DualStack {
+		t.Errorf("the call was not made for the dual-stack name: %d calls", len(fetchedFor))
+	}
+	mu.Unlock()
+	a, errA := s.Token(context.Background(), cfg.Registries[0])
+	b, errB := s.Token(context.Background(), cfg.Registries[1])
+	if errA != nil || errB != nil || a.Password.Reveal() != b.Password.Reveal() {
+		t.Errorf("the two names got different tokens: %v, %v", errA, errB)
+	}
+}

@@ -26,8 +26,30 @@ func KeyOf(reg *config.Registry) Key {
 	}
 	fmt.Fprintf(h, "type=%s\x00ak=%s\x00sk=%s\x00role=%s\x00ext=%s\x00sess=%s\x00dur=%s\x00profile=%s\x00",
 		c.Type, c.AccessKeyID, c.SecretKey().Reveal(), c.RoleArn, c.ExternalID, c.SessionName, c.Duration, c.Profile)
-	fmt.Fprintf(h, "region=%s\x00public=%t\x00fips=%t\x00dual=%t", reg.ECR.Region, reg.ECR.Public, reg.ECR.FIPS, reg.ECR.DualStack)
+	// Not the dual-stack flag: ACCOUNT.dkr.ecr.REGION.amazonaws.com and
+	// ACCOUNT.dkr-ecr.REGION.on.aws are two names of one registry, and one
+	// token serves both (the loop calls the dual-stack API when any name
+	// needs it: DualStackFirst).
+	fmt.Fprintf(h, "region=%s\x00public=%t\x00fips=%t", reg.ECR.Region, reg.ECR.Public, reg.ECR.FIPS)
 	return Key(hex.EncodeToString(h.Sum(nil))[:32])
+}
+
+// DualStackFirst orders regs, which share one key, so that a dual-stack
+// registry comes first: the one a refresh loop fetches for, so that its
+// call goes to the dual-stack API endpoint when any of the names needs it.
+func DualStackFirst(regs []*config.Registry) []*config.Registry {
+	out := make([]*config.Registry, 0, len(regs))
+	for _, r := range regs {
+		if r.ECR.DualStack {
+			out = append(out, r)
+		}
+	}
+	for _, r := range regs {
+		if !r.ECR.DualStack {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Describe names an identity for logs and status without any secret:
