@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ocicred/ocicred/daemon"
 	"github.com/ocicred/ocicred/internal/localapi"
@@ -75,23 +74,7 @@ func TestGetStatusWithDaemon(t *testing.T) {
 	body, _ := os.ReadFile(cfg)
 	writeFile(t, cfg, strings.Split(string(body), "  - {name: gone")[0], 0o644)
 	sock := filepath.Join(dir, "d.sock")
-	ready := make(chan struct{})
-	d := daemon.New(daemon.Options{ConfigPath: cfg, Socket: sock, Logger: slog.New(slog.DiscardHandler), Notify: func(s string) {
-		if s == "READY=1" {
-			close(ready)
-		}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("not ready")
-	}
+	runDaemon(t, cfg, sock)
 
 	stdout, stderr, code := ocicred(t, "get", "--config", cfg, "--socket", sock, "127.0.0.1:5000")
 	if code != 0 || !strings.Contains(stdout, `"Secret":"pw-alice"`) || !strings.Contains(stderr, "registry local: credentials from the daemon") {
@@ -192,6 +175,20 @@ func TestStatusFindsTheDaemonThroughARefusedConfig(t *testing.T) {
 	sock := filepath.Join(dir, "own.sock")
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, "socket: "+sock+"\nregistries: []\n", 0o600)
+	d := runDaemon(t, cfg, sock)
+	writeFile(t, cfg, "socket: "+sock+"\nregistries: []\nbogusField: 1\n", 0o600) // unknown field: refused
+	d.Reload("test")
+	stdout, stderr, code := ocicred(t, "status", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "config error: ") || strings.Contains(stdout, "config error: none") {
+		t.Errorf("status with a refused config naming its socket: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// runDaemon runs a daemon in this process on cfg and sock until the test
+// ends, and returns once it said READY=1 (fails the test if it stopped
+// first).
+func runDaemon(t *testing.T, cfg, sock string) *daemon.Daemon {
+	t.Helper()
 	ready := make(chan struct{})
 	var once sync.Once
 	d := daemon.New(daemon.Options{ConfigPath: cfg, Socket: sock, Logger: slog.New(slog.DiscardHandler), Notify: func(s string) {
@@ -202,16 +199,11 @@ func TestStatusFindsTheDaemonThroughARefusedConfig(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
 	select {
 	case <-ready:
 	case err := <-done:
-		t.Fatal(err)
+		t.Fatalf("the daemon stopped before it was ready: %v", err)
 	}
-	writeFile(t, cfg, "socket: "+sock+"\nregistries: []\nbogusField: 1\n", 0o600) // unknown field: refused
-	d.Reload("test")
-	stdout, stderr, code := ocicred(t, "status", "--config", cfg)
-	if code != 0 || !strings.Contains(stdout, "config error: ") || strings.Contains(stdout, "config error: none") {
-		t.Errorf("status with a refused config naming its socket: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
-	}
+	return d
 }
