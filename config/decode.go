@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -125,7 +126,7 @@ func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		d.decode(item, fmt.Sprintf("%s[%d]", path, i), s.Index(i))
+		d.decode(item, path+"["+strconv.Itoa(i)+"]", s.Index(i))
 	}
 	v.Set(s)
 }
@@ -139,7 +140,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	fields := yamlFields(v.Type())
-	seen := map[string]bool{}
+	seen := make([]bool, v.NumField())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		sub := joinPath(path, key.Value)
@@ -149,17 +150,30 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 			d.r.add(pos{key.Line, key.Column}, sub, "merge keys are not supported; write the fields out")
 		case !known:
 			d.r.add(pos{key.Line, key.Column}, sub, "unknown field; %s", suggest(key.Value, fields))
-		case seen[key.Value]:
+		case seen[idx]:
 			d.r.add(pos{key.Line, key.Column}, sub, "given twice; keep one")
 		default:
-			seen[key.Value] = true
+			seen[idx] = true
 			d.decode(val, sub, v.Field(idx))
 		}
 	}
 }
 
-// yamlFields maps a struct's yaml names to field indexes.
+// fieldsOf caches yamlFields per type: a 10,000-registry file would
+// otherwise build the same map 10,000 times per load.
+var fieldsOf sync.Map // reflect.Type → map[string]int, never changed once stored
+
+// yamlFields maps a struct's yaml names to field indexes. The map is
+// shared: read it, never change it.
 func yamlFields(t reflect.Type) map[string]int {
+	if m, ok := fieldsOf.Load(t); ok {
+		return m.(map[string]int)
+	}
+	m, _ := fieldsOf.LoadOrStore(t, structFields(t))
+	return m.(map[string]int)
+}
+
+func structFields(t reflect.Type) map[string]int {
 	m := map[string]int{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")

@@ -16,6 +16,10 @@ func (c *Config) Lookup(addr string) (*Registry, bool) {
 	if err != nil {
 		return nil, false
 	}
+	if c.byHost != nil {
+		r, ok := c.byHost[host]
+		return r, ok
+	}
 	for _, r := range c.Registries {
 		if r.Host == host {
 			return r, true

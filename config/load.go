@@ -61,6 +61,7 @@ func load(path string, src Sources) (*Config, error) {
 		})
 		return nil, r.errs
 	}
+	c.finish()
 	return c, nil
 }
 

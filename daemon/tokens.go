@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ocicred/ocicred/config"
@@ -57,6 +59,12 @@ type tokenStore struct {
 
 	mu      sync.Mutex
 	entries map[ecrtoken.Key]*tokenEntry
+	// keys memoises ecrtoken.KeyOf (a SHA-256 over the credentials) for
+	// the registries of the configs being served, so that a request or a
+	// status finds its identity without hashing. prepare adds the new
+	// config's, retire keeps only those; a miss (a config already
+	// retired) hashes.
+	keys atomic.Pointer[map[*config.Registry]ecrtoken.Key]
 }
 
 // tokenEntry is one identity's token and refresh loop.
@@ -80,12 +88,37 @@ func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
 	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[ecrtoken.Key]*tokenEntry{}}
 }
 
+// keyOf is reg's identity key.
+func (s *tokenStore) keyOf(reg *config.Registry) ecrtoken.Key {
+	if m := s.keys.Load(); m != nil {
+		if k, ok := (*m)[reg]; ok {
+			return k
+		}
+	}
+	return ecrtoken.KeyOf(reg)
+}
+
+// remember sets the memo of keyOf to want's registries, and to those it
+// has already when keepOld is set.
+func (s *tokenStore) remember(want map[ecrtoken.Key][]*config.Registry, keepOld bool) {
+	m := map[*config.Registry]ecrtoken.Key{}
+	if old := s.keys.Load(); old != nil && keepOld {
+		maps.Copy(m, *old)
+	}
+	for k, regs := range want {
+		for _, r := range regs {
+			m[r] = k
+		}
+	}
+	s.keys.Store(&m)
+}
+
 // identities groups cfg's protected registries by identity key.
-func identities(cfg *config.Config) map[ecrtoken.Key][]*config.Registry {
+func (s *tokenStore) identities(cfg *config.Config) map[ecrtoken.Key][]*config.Registry {
 	want := map[ecrtoken.Key][]*config.Registry{}
 	for _, r := range cfg.Registries {
 		if r.IsProtected() {
-			k := ecrtoken.KeyOf(r)
+			k := s.keyOf(r)
 			want[k] = append(want[k], r)
 		}
 	}
@@ -105,8 +138,10 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 		names []string
 	}
 	var starts []start
+	want := s.identities(cfg)
+	s.remember(want, true) // the old config's too: it serves until the swap
 	s.mu.Lock()
-	for k, regs := range identities(cfg) {
+	for k, regs := range want {
 		names := make([]string, len(regs))
 		for i, r := range regs {
 			names[i] = r.Name
@@ -140,7 +175,8 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 // retire stops the loops of identities cfg does not have, and waits for
 // them outside the store's lock.
 func (s *tokenStore) retire(cfg *config.Config) {
-	want := identities(cfg)
+	want := s.identities(cfg)
+	s.remember(want, false)
 	var gone []*tokenEntry
 	s.mu.Lock()
 	for k, e := range s.entries {
@@ -423,6 +459,6 @@ func rfc3339(t time.Time) string {
 func (s *tokenStore) entry(reg *config.Registry) (*tokenEntry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.entries[ecrtoken.KeyOf(reg)]
+	e, ok := s.entries[s.keyOf(reg)]
 	return e, ok
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -287,4 +288,45 @@ func BenchmarkStartupCalls(b *testing.B) {
 	b.ReportMetric(float64(r.Calls), "calls")
 	b.ReportMetric(float64(r.Ready)/1e6, "ready-ms")
 	record(func(f *Figures) { f.Startup = &r })
+}
+
+// BenchmarkScale runs the daemon in-process on DefaultScale (10,000
+// registries) with instant fake tokens: start → all ready, the heap, and a
+// config rename → new password served. With -cpuprofile and -memprofile
+// it gives the profiles of BENCHMARKS.md's "Profiles".
+func BenchmarkScale(b *testing.B) {
+	var r ScaleResult
+	for b.Loop() {
+		dir, err := os.MkdirTemp("", "ocscale-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err = MeasureScale(context.Background(), dir, DefaultScale, writeHeapProfile(b))
+		_ = os.RemoveAll(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Ready)/1e6, "ready-ms")
+	b.ReportMetric(float64(r.Reload)/1e6, "reload-ms")
+	b.ReportMetric(float64(r.HeapInuse)/(1<<20), "heap-MiB")
+}
+
+// writeHeapProfile writes the heap profile to $OCICRED_BENCH_HEAPPROFILE
+// when it is set.
+func writeHeapProfile(b *testing.B) func() {
+	path := os.Getenv("OCICRED_BENCH_HEAPPROFILE")
+	if path == "" {
+		return nil
+	}
+	return func() {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -127,7 +127,7 @@ func SimulateRefresh(ctx context.Context, dir string, fleet Fleet, lifetime, spa
 // countingAWS stands in for GetAuthorizationToken: it counts calls per
 // (access key id, region) and issues tokens on the simulated clock.
 type countingAWS struct {
-	clock    *simClock
+	clock    interface{ Now() time.Time }
 	lifetime time.Duration
 
 	mu    sync.Mutex
