@@ -22,6 +22,11 @@ import (
 // bench). Unset, the figures are only printed.
 const OutEnv = "OCICRED_BENCH_OUT"
 
+// HandWrittenMarker starts the part of BENCHMARKS.md that is written by
+// hand (figures measured by other means: the Kubernetes controller, the
+// profiles); the report keeps everything from it on.
+const HandWrittenMarker = "<!-- hand-written sections below: OCICRED_BENCH_OUT keeps them as they are -->\n"
+
 // apiWorkers is how many clients ask the daemon at once.
 const apiWorkers = 8
 
@@ -85,7 +90,13 @@ func report() error {
 		return fmt.Errorf("not writing %s: the tree differs from commit %s (%s); commit, then run the benchmarks again",
 			out, figures.Machine.Commit, strings.Join(dirty, "; "))
 	}
-	if err := os.WriteFile(out, []byte(figures.Markdown()), 0o644); err != nil {
+	report := figures.Markdown()
+	if old, err := os.ReadFile(out); err == nil { // the hand-written sections stay
+		if _, kept, ok := strings.Cut(string(old), HandWrittenMarker); ok {
+			report += "\n" + HandWrittenMarker + kept
+		}
+	}
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
 	}
 	fmt.Println("written to", out)
