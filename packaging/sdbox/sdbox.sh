@@ -33,9 +33,14 @@ start)
   ) &
   nspid=$!
   echo $nspid > "$STATE/$name.nspawn"
+  # The container's PID 1 is the child of nspawn that runs systemd: nspawn
+  # forks short-lived helpers first, and taking one of those would leave
+  # us with a process that is gone a moment later.
   l=
   for _ in $(seq 1 100); do
-    l=$(pgrep -P $nspid -o 2>/dev/null || true)
+    for c in $(pgrep -P $nspid 2>/dev/null || true); do
+      if [ "$(cat /proc/$c/comm 2>/dev/null)" = systemd ]; then l=$c; break; fi
+    done
     [ -n "$l" ] && break; sleep 0.1
   done
   [ -n "$l" ] || { echo "nspawn did not start:" >&2; cat "$STATE/$name.console" >&2; exit 1; }
