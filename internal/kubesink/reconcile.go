@@ -139,27 +139,19 @@ func (s *sink) deleteSecret(ctx context.Context, cur *corev1.Secret) error {
 // ServiceAccount in ns that exists (one created later is queued by its
 // informer), keeping the other entries.
 func (s *sink) list(ctx context.Context, ns string, accounts []string) error {
-	for _, name := range accounts {
-		sa, err := s.accounts.ServiceAccounts(ns).Get(name)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if slices.ContainsFunc(sa.ImagePullSecrets, s.isOurs) {
-			continue
-		}
-		if err := s.patchPullSecrets(ctx, sa, append(slices.Clone(sa.ImagePullSecrets), corev1.LocalObjectReference{Name: s.secretName})); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.setListed(ctx, ns, accounts, true)
 }
 
 // unlist takes the Secret out of the named ServiceAccounts of a namespace
 // that is no longer selected.
 func (s *sink) unlist(ctx context.Context, ns string, accounts []string) error {
+	return s.setListed(ctx, ns, accounts, false)
+}
+
+// setListed makes the Secret listed (or not) in the imagePullSecrets of
+// each named ServiceAccount of ns that exists, patching only those that
+// differ and keeping every other entry.
+func (s *sink) setListed(ctx context.Context, ns string, accounts []string, listed bool) error {
 	for _, name := range accounts {
 		sa, err := s.accounts.ServiceAccounts(ns).Get(name)
 		if apierrors.IsNotFound(err) {
@@ -168,10 +160,14 @@ func (s *sink) unlist(ctx context.Context, ns string, accounts []string) error {
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(sa.ImagePullSecrets, s.isOurs) {
+		if slices.ContainsFunc(sa.ImagePullSecrets, s.isOurs) == listed {
 			continue
 		}
-		if err := s.patchPullSecrets(ctx, sa, slices.DeleteFunc(slices.Clone(sa.ImagePullSecrets), s.isOurs)); err != nil {
+		refs := slices.DeleteFunc(slices.Clone(sa.ImagePullSecrets), s.isOurs)
+		if listed {
+			refs = append(refs, corev1.LocalObjectReference{Name: s.secretName})
+		}
+		if err := s.patchPullSecrets(ctx, sa, refs); err != nil {
 			return err
 		}
 	}
