@@ -1,0 +1,150 @@
+package gcpfake
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Fault is a failure the server answers instead of doing the call, or an
+// answer it spoils. The package documentation lists the wire answer of each.
+type Fault int
+
+// The faults Inject accepts.
+const (
+	NoFault            Fault = iota
+	ServerError              // 500
+	ServiceUnavailable       // 503
+	Hang                     // no answer until the client gives up or Close
+	InvalidGrant             // 400 invalid_grant with Google's clock-skew text
+	ExpiredToken             // success, but expires_in 0 (or an expireTime of now)
+	NearExpiry               // success, but expires_in 60
+	SlowHeaders              // the answer after the slow delay (WithSlowDelay), unless the client gives up first
+	NotFound                 // 404 (the metadata server: no such service account)
+)
+
+var faultNames = [...]string{"", "ServerError", "ServiceUnavailable", "Hang", "InvalidGrant",
+	"ExpiredToken", "NearExpiry", "SlowHeaders", "NotFound"}
+
+// String returns the fault's Go name, "" for NoFault.
+func (f Fault) String() string {
+	if f < 0 || int(f) >= len(faultNames) {
+		return "Fault(?)"
+	}
+	return faultNames[f]
+}
+
+// Forever, as Inject's times, keeps a fault until ClearFaults.
+const Forever = 0
+
+// nearExpiry is expires_in of the NearExpiry fault.
+const nearExpiry = 60 * time.Second
+
+// faultRule is one Inject: fault f on calls of endpoint, left more times
+// (unlimited when left is Forever).
+type faultRule struct {
+	fault    Fault
+	endpoint string
+	left     int
+}
+
+// Inject makes calls of endpoint (an Endpoint constant, or AnyEndpoint)
+// fail with f: the next times calls, or every call until ClearFaults when
+// times is Forever (or negative). Earlier injections are checked first.
+func (s *Server) Inject(f Fault, endpoint string, times int) {
+	times = max(times, Forever)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.faults = append(s.state.faults, &faultRule{fault: f, endpoint: endpoint, left: times})
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.faults = nil
+}
+
+// takeFault returns the fault for a call of endpoint, using up one of its times.
+func (s *Server) takeFault(endpoint string) Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.state.faults {
+		if !matches(r.endpoint, endpoint) {
+			continue
+		}
+		if r.left != Forever {
+			r.left--
+			if r.left == 0 {
+				s.state.faults = append(s.state.faults[:i:i], s.state.faults[i+1:]...)
+			}
+		}
+		return r.fault
+	}
+	return NoFault
+}
+
+// preFault applies the faults that replace or delay an answer. It returns
+// false when it has answered (or hung) and the handler must stop. c is
+// recorded here in that case.
+func (s *Server) preFault(w http.ResponseWriter, r *http.Request, c *Call, wireErr func(w http.ResponseWriter, status int, msg string) string) bool {
+	switch c.Fault {
+	case Hang:
+		s.hang(r.Context(), *c)
+		return false
+	case SlowHeaders:
+		t := time.NewTimer(s.opts.slowDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			c.Error = "client gave up"
+			s.record(*c)
+			return false
+		case <-s.closing:
+			return false
+		}
+	case ServerError:
+		c.Status = http.StatusInternalServerError
+		c.Error = wireErr(w, c.Status, "Internal error encountered.")
+		s.record(*c)
+		return false
+	case ServiceUnavailable:
+		c.Status = http.StatusServiceUnavailable
+		c.Error = wireErr(w, c.Status, "The service is currently unavailable.")
+		s.record(*c)
+		return false
+	}
+	return true
+}
+
+// hang blocks until the client gives up or the server closes, then drops
+// the connection without an answer.
+func (s *Server) hang(ctx context.Context, c Call) {
+	s.mu.Lock()
+	s.state.hanging++
+	s.mu.Unlock()
+	s.record(c) // once recorded, Hanging counts it
+	defer func() {
+		s.mu.Lock()
+		s.state.hanging--
+		s.changedLocked()
+		s.mu.Unlock()
+	}()
+	select {
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// lifetimeFor is the expires_in of a token issued under fault f.
+func (s *Server) lifetimeFor(f Fault) time.Duration {
+	switch f {
+	case ExpiredToken:
+		return 0
+	case NearExpiry:
+		return nearExpiry
+	}
+	return s.opts.tokenLifetime
+}
