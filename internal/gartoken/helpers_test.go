@@ -90,14 +90,18 @@ func newFetcher(srv *gcpfake.Server, c *clock, rt http.RoundTripper, opts ...Opt
 // Authorization header and body sent, so that tests can look for secrets
 // where they must not be, and count requests per fetch.
 type recorder struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	reqs []string // "METHOD host/path"
+	base  http.RoundTripper
+	mu    sync.Mutex
+	reqs  []string // "METHOD host/path"
+	auths []string // the credentials of Authorization headers sent
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req.Method+" "+req.URL.Host+req.URL.Path)
+	if _, cred, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok {
+		r.auths = append(r.auths, cred)
+	}
 	r.mu.Unlock()
 	return r.base.RoundTrip(req)
 }
@@ -201,4 +205,12 @@ func newSubjectServer(t *testing.T, subject, name, value string) string {
 	}))
 	t.Cleanup(s.Close)
 	return s.URL + "/token"
+}
+
+// sentCredentials are the credentials every request carried: the tokens
+// the Fetcher had from Google and showed to it.
+func (r *recorder) sentCredentials() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.auths...)
 }

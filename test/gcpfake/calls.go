@@ -128,6 +128,24 @@ func (s *Server) Hanging() int {
 	return s.state.hanging
 }
 
+// WaitHanging waits until n calls hang (see Hanging), or ctx is done. A
+// test waits on it with n = 0 to see that a client gave up on a hung call.
+func (s *Server) WaitHanging(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		got, changed := s.state.hanging, s.state.changed
+		s.mu.Unlock()
+		if got == n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("gcpfake: %d calls hang, waiting for %d: %w", got, n, ctx.Err())
+		}
+	}
+}
+
 // changedLocked wakes WaitCalls; s.mu is held.
 func (s *Server) changedLocked() {
 	close(s.state.changed)

@@ -1,7 +1,9 @@
 package gcpfake
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"time"
 )
@@ -90,9 +92,15 @@ func (s *Server) takeFault(endpoint string) Fault {
 func (s *Server) preFault(w http.ResponseWriter, r *http.Request, c *Call, wireErr func(w http.ResponseWriter, status int, msg string) string) bool {
 	switch c.Fault {
 	case Hang:
+		// Read the body first: only then does the server watch the
+		// connection, and see the client give up.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
 		s.hang(r.Context(), *c)
 		return false
 	case SlowHeaders:
+		// As for Hang; the answer still needs the body.
+		b, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		r.Body = io.NopCloser(bytes.NewReader(b))
 		t := time.NewTimer(s.opts.slowDelay)
 		defer t.Stop()
 		select {
@@ -124,7 +132,7 @@ func (s *Server) hang(ctx context.Context, c Call) {
 	s.mu.Lock()
 	s.state.hanging++
 	s.mu.Unlock()
-	s.record(c) // once recorded, Hanging counts it
+	s.record(c) // once recorded, Hanging counts it (and WaitHanging wakes)
 	defer func() {
 		s.mu.Lock()
 		s.state.hanging--

@@ -139,3 +139,13 @@ func TestSlowHeadersAnswers(t *testing.T) {
 		t.Fatalf("%q, %v", id, err)
 	}
 }
+
+// TestSlowHeadersOnPost: a slow POST endpoint still reads its body.
+func TestSlowHeadersOnPost(t *testing.T) {
+	srv := Start(t, WithSlowDelay(time.Millisecond))
+	k := srv.NewKey(testSA)
+	srv.Inject(SlowHeaders, EndpointToken, 1)
+	if _, err := libToken(t, k.JSON(), google.ServiceAccount, CloudPlatformScope); err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+}
