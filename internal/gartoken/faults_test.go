@@ -100,7 +100,7 @@ func TestMetadataRetries(t *testing.T) {
 		t.Run(tt.fault.String(), func(t *testing.T) {
 			e := start(t, gcpfake.WithMetadataAccount(testVM), gcpfake.WithSlowDelay(time.Hour))
 			e.srv.Inject(tt.fault, gcpfake.EndpointMetadata, tt.times)
-			f := newFetcher(e.srv, e.clock, e.seen, WithMetadataTimeout(200*time.Millisecond))
+			f := newFetcher(e.srv, e.clock, e.seen, WithMetadataTimeout(500*time.Millisecond))
 			tok, err := f.Fetch(testCtx(t), registry(t, ""))
 			if tt.ok != (err == nil) {
 				t.Fatalf("Fetch: %v", err)

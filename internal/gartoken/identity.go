@@ -29,7 +29,9 @@ type Key string
 
 // KeyOf is reg's key: a hash over its credentials config (the key JSON
 // included, so that a rotated key is a new identity; the base identity of
-// impersonate; the scopes, sorted) and never over the registry's host.
+// impersonate; the scopes, sorted; the path of a workloadIdentity file,
+// not its contents, which hold no secret) and never over the registry's
+// host.
 func KeyOf(reg *config.Registry) Key {
 	h := sha256.New()
 	writeIdentity(h, credentialsOf(reg), 0)
