@@ -122,15 +122,20 @@ func kindOfStatus(status string, code int) Kind {
 
 // explainAnswer explains a non-2xx answer of a Google endpoint (what, e.g.
 // "token endpoint http://…/token") from its status and body. The body is
-// an error document: it holds no token.
-func explainAnswer(what string, status int, body []byte, err error) *Failure {
+// an error document: it holds no token. skewNote, when not empty, is added
+// to a clock-skew failure.
+func explainAnswer(what string, status int, body []byte, err error, skewNote string) *Failure {
 	var oa oauthAnswer
 	if json.Unmarshal(body, &oa) == nil && oa.Error != "" {
 		k := kindOfOAuth(oa.Error, oa.Description)
 		if status >= 500 {
 			k = KindUnreachable
 		}
-		return fail(k, oa.Error, fmt.Sprintf("%s answered %d %s: %s", what, status, oa.Error, oneLine(oa.Description)), err)
+		msg := fmt.Sprintf("%s answered %d %s: %s", what, status, oa.Error, strings.TrimSuffix(oneLine(oa.Description), "."))
+		if k == KindClockSkew && skewNote != "" {
+			msg += " (" + skewNote + ")"
+		}
+		return fail(k, oa.Error, msg, err)
 	}
 	var ga googleAnswer
 	if json.Unmarshal(body, &ga) == nil && (ga.Error.Status != "" || ga.Error.Code != 0) {

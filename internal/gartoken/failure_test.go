@@ -30,16 +30,23 @@ func TestFailures(t *testing.T) {
 			e.srv.DeleteKey(k)
 			return reg
 		}, KindRejected, "invalid_grant", "account not found"},
-		{"clock ahead", func(t *testing.T, e *env) *config.Registry {
+		{"node behind", func(t *testing.T, e *env) *config.Registry {
 			reg, _ := e.keyRegistry(t, testSA)
+			e.f = newFetcher(e.srv, &clock{}, e.seen) // the node's clock is the wall clock
 			e.clock.Set(2 * time.Hour)
 			return reg
-		}, KindClockSkew, "invalid_grant", "synchronise it"},
-		{"clock behind", func(t *testing.T, e *env) *config.Registry {
+		}, KindClockSkew, "invalid_grant", "(by its Date header, Google's clock is 2h0m0s ahead of this node's)"},
+		{"node ahead", func(t *testing.T, e *env) *config.Registry {
 			reg, _ := e.keyRegistry(t, testSA)
+			e.f = newFetcher(e.srv, &clock{}, e.seen)
 			e.clock.Set(-5 * time.Minute)
 			return reg
-		}, KindClockSkew, "invalid_grant", "iat and exp"},
+		}, KindClockSkew, "invalid_grant", "Google's clock is 5m0s behind this node's"},
+		{"skew unmeasured", func(t *testing.T, e *env) *config.Registry {
+			reg, _ := e.keyRegistry(t, testSA)
+			e.srv.Inject(gcpfake.InvalidGrant, gcpfake.EndpointToken, 1)
+			return reg
+		}, KindClockSkew, "invalid_grant", "Check your iat and exp values in the JWT claim; clock skew: "},
 		{"unknown file type in GOOGLE_APPLICATION_CREDENTIALS", func(t *testing.T, e *env) *config.Registry {
 			t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", writeFile(t, "x.json", []byte(`{"type": "gdch_service_account", "private_key": "pk-must-not-leak"}`)))
 			return registry(t, "")

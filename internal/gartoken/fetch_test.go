@@ -227,3 +227,43 @@ func TestDefaultChainExternalAccount(t *testing.T) {
 		t.Errorf("owner %q", who)
 	}
 }
+
+// TestSkew: the issuer's clock, read from its answer's Date header, is
+// reported as Token.Skew, and an impersonation token's expireTime (by
+// Google's clock) is moved to the node's; less than minSkew is none.
+func TestSkew(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		off  time.Duration // Google's clock minus the node's
+		want time.Duration
+	}{
+		{"none", 0, 0},
+		{"a second", time.Second, 0},
+		{"ahead", 20 * time.Minute, 20 * time.Minute},
+		{"behind", -50 * time.Second, -50 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := start(t)
+			k := e.srv.NewKey(testSA)
+			e.srv.AllowImpersonation(testSA, testTarget)
+			node := &clock{}
+			f := newFetcher(e.srv, node, e.seen)
+			e.clock.Set(tt.off)
+			for _, creds := range []string{
+				"{type: serviceAccountKey, keyFile: " + writeFile(t, "k.json", k.JSON()) + "}",
+				"{type: impersonate, serviceAccount: " + testTarget + ", base: {type: serviceAccountKey, keyFile: " + writeFile(t, "k.json", k.JSON()) + "}}",
+			} {
+				tok, err := f.Fetch(testCtx(t), registry(t, creds))
+				if err != nil {
+					t.Fatalf("Fetch: %v", err)
+				}
+				if d := tok.Skew - tt.want; d.Abs() > 2*time.Second {
+					t.Errorf("%s: Skew %s, want %s", creds[:20], tok.Skew, tt.want)
+				}
+				if d := tok.ExpiresAt.Sub(node.Now()); d > time.Hour+2*time.Second || d < time.Hour-5*time.Second {
+					t.Errorf("%s: ExpiresAt in %s by the node's clock, want an hour", creds[:20], d)
+				}
+			}
+		})
+	}
+}

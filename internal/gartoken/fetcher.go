@@ -3,6 +3,7 @@ package gartoken
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -105,11 +106,17 @@ func NewFetcher(opts ...Option) *Fetcher {
 	return f
 }
 
-// accessToken is a token and when it ends by the Fetcher's clock.
+// accessToken is a token, when it ends by the Fetcher's clock, and how far
+// ahead of the Fetcher's clock the issuer's was (0 when unknown).
 type accessToken struct {
 	value   string
 	expires time.Time
+	skew    time.Duration
 }
+
+// minSkew is the least skew worth reporting: the Date header counts whole
+// seconds, and the answer took some time to come.
+const minSkew = 2 * time.Second
 
 // Fetch gets a fresh access token for reg, a gar registry. It returns
 // within the Fetcher's timeout (Timeout) or when ctx ends, whichever is
@@ -126,7 +133,7 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token,
 	if err != nil {
 		return creds.Token{}, explain(err, "Google", time.Since(start))
 	}
-	return creds.Token{Password: secret.New(tok.value), ExpiresAt: tok.expires}, nil
+	return creds.Token{Password: secret.New(tok.value), ExpiresAt: tok.expires, Skew: tok.skew}, nil
 }
 
 // Forget drops the cached base tokens of identities not in keep.
@@ -139,6 +146,9 @@ func (f *Fetcher) Forget(keep map[Key]bool) {
 		}
 	}
 }
+
+// newObserver is an observer that reads the Fetcher's clock.
+func (f *Fetcher) newObserver() *observer { return &observer{now: f.now} }
 
 // httpClient is a client for one fetch: every request it sends carries
 // ctx (the x/oauth2 token sources take no context of their own), goes
@@ -167,13 +177,16 @@ const maxErrorBody = 16 << 10
 
 // observer remembers the last answer of a fetch's requests: its URL (no
 // query), status and, for an error answer, its body (an error document,
-// never a token); or the transport error when there was no answer.
+// never a token); or the transport error when there was no answer. It
+// also measures the issuer's clock against now by the answer's Date.
 type observer struct {
+	now    func() time.Time
 	mu     sync.Mutex
 	url    string
 	status int
 	body   []byte
 	netErr error
+	skew   time.Duration // Date minus now at receipt, when |skew| >= minSkew
 }
 
 func (o *observer) saw(r *http.Request, resp *http.Response, err error) {
@@ -186,6 +199,11 @@ func (o *observer) saw(r *http.Request, resp *http.Response, err error) {
 		return
 	}
 	o.status = resp.StatusCode
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil && o.now != nil {
+		if o.skew = d.Sub(o.now()); o.skew.Abs() < minSkew {
+			o.skew = 0
+		}
+	}
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
@@ -200,14 +218,14 @@ func (o *observer) saw(r *http.Request, resp *http.Response, err error) {
 // failure: a file it could not read or parse, or an unusable answer).
 func (o *observer) explain(ctx context.Context, what string, err error) error {
 	o.mu.Lock()
-	u, status, body, netErr := o.url, o.status, o.body, o.netErr
+	u, status, body, netErr, skew := o.url, o.status, o.body, o.netErr, o.skew
 	o.mu.Unlock()
 	if u != "" {
 		what += " " + u
 	}
 	switch {
 	case status >= 300:
-		return explainAnswer(what, status, body, err)
+		return explainAnswer(what, status, body, err, skewNote(skew))
 	case ctx.Err() != nil:
 		return explain(ctx.Err(), what, 0)
 	case netErr != nil:
@@ -216,4 +234,23 @@ func (o *observer) explain(ctx context.Context, what string, err error) error {
 		return fail(KindBadAnswer, "", what+": "+oneLine(err.Error()), err)
 	}
 	return fail(KindBadCredentials, "", oneLine(err.Error()), err)
+}
+
+// lastSkew is the skew measured on the last answer.
+func (o *observer) lastSkew() time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.skew
+}
+
+// skewNote says how far Google's clock is from ours, to 10 s (the Date
+// header counts whole seconds), "" when it is not known to be.
+func skewNote(skew time.Duration) string {
+	switch {
+	case skew > 0:
+		return fmt.Sprintf("by its Date header, Google's clock is %s ahead of this node's", skew.Round(10*time.Second))
+	case skew < 0:
+		return fmt.Sprintf("by its Date header, Google's clock is %s behind this node's", (-skew).Round(10*time.Second))
+	}
+	return ""
 }

@@ -78,7 +78,7 @@ func (f *Fetcher) generateAccessToken(ctx context.Context, caller, email string,
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+caller)
-	obs := &observer{}
+	obs := f.newObserver()
 	resp, err := httpClient(ctx, f.transport, obs).Do(req)
 	if err != nil {
 		return accessToken{}, 0, obs.explain(ctx, what, err)
@@ -89,7 +89,7 @@ func (f *Fetcher) generateAccessToken(ctx context.Context, caller, email string,
 		return accessToken{}, resp.StatusCode, obs.explain(ctx, what, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return accessToken{}, resp.StatusCode, explainAnswer(what, resp.StatusCode, data, nil)
+		return accessToken{}, resp.StatusCode, explainAnswer(what, resp.StatusCode, data, nil, "")
 	}
 	var a generateAnswer
 	if json.Unmarshal(data, &a) != nil || a.AccessToken == "" {
@@ -99,8 +99,11 @@ func (f *Fetcher) generateAccessToken(ctx context.Context, caller, email string,
 	if err != nil {
 		return accessToken{}, resp.StatusCode, fail(KindBadAnswer, "", what+" answered no expireTime", nil)
 	}
+	// expireTime is by Google's clock: move it to ours.
+	skew := obs.lastSkew()
+	exp = exp.Add(-skew)
 	if !exp.After(f.now()) {
 		return accessToken{}, resp.StatusCode, fail(KindBadAnswer, "", what+" answered a token that has already expired", nil)
 	}
-	return accessToken{value: a.AccessToken, expires: exp}, resp.StatusCode, nil
+	return accessToken{value: a.AccessToken, expires: exp, skew: skew}, resp.StatusCode, nil
 }

@@ -126,7 +126,7 @@ func (f *Fetcher) fileToken(ctx context.Context, path, origin string, scopes []s
 // libraryToken gets a token from the x/oauth2 credentials build makes,
 // within ctx, and explains a failure by what the endpoints answered.
 func (f *Fetcher) libraryToken(ctx context.Context, what string, build func(context.Context) (*google.Credentials, error)) (accessToken, error) {
-	obs := &observer{}
+	obs := f.newObserver()
 	lctx := context.WithValue(ctx, oauth2.HTTPClient, httpClient(ctx, f.transport, obs))
 	cr, err := build(lctx)
 	if err != nil {
@@ -136,7 +136,9 @@ func (f *Fetcher) libraryToken(ctx context.Context, what string, build func(cont
 	if err != nil {
 		return accessToken{}, obs.explain(ctx, what, err)
 	}
-	return f.fromOAuth2(tok, what)
+	at, err := f.fromOAuth2(tok, what)
+	at.skew = obs.lastSkew()
+	return at, err
 }
 
 // fromOAuth2 takes a library token: it must have a value and an end still

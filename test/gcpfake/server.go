@@ -67,7 +67,11 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("GET /{$}", s.serveMetadataRoot)
 	mux.HandleFunc("POST /v1/token", s.serveSTS)
 	mux.HandleFunc("POST /v1/projects/-/serviceAccounts/", s.serveIAM)
-	s.hs = httptest.NewServer(mux)
+	s.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Google's answers carry its time; the fake's is its clock's.
+		w.Header().Set("Date", s.opts.now().UTC().Format(http.TimeFormat))
+		mux.ServeHTTP(w, r)
+	}))
 	s.URL = s.hs.URL
 	return s
 }
