@@ -21,12 +21,13 @@
 //
 // The two Go libraries that speak Google's token protocols are
 // golang.org/x/oauth2/google and cloud.google.com/go/auth. This package
-// uses the first, as go-containerregistry's google keychain and
-// Kubernetes' GKE credential provider do:
+// uses the first, as go-containerregistry's google keychain
+// (pkg/v1/google) does:
 //
 //   - It is already in the module graph (client-go needs x/oauth2), its
 //     API has been stable for years, and it adds one module
-//     (cloud.google.com/go/compute/metadata) and a few go.sum lines.
+//     (cloud.google.com/go/compute/metadata) and a few go.sum lines;
+//     cmd/ocicred grows by about 0.3 MB with this package linked in.
 //     cloud.google.com/go/auth is pre-1.0 (its API still moves), and its
 //     go.mod drags grpc, OpenTelemetry and gax into go.sum (49 lines).
 //   - What cloud.google.com/go/auth has in addition is an asynchronous

@@ -40,7 +40,11 @@ type Failure struct {
 	err  error
 }
 
+// Error returns Msg.
 func (e *Failure) Error() string { return e.Msg }
+
+// Unwrap returns the error the failure explains (the library's, or a
+// context or network error), for errors.Is and errors.As.
 func (e *Failure) Unwrap() error { return e.err }
 
 // advice says what to do about a kind of failure.

@@ -122,8 +122,9 @@ const minSkew = 2 * time.Second
 // within the Fetcher's timeout (Timeout) or when ctx ends, whichever is
 // first. The token's ExpiresAt is when Google says it ends (expires_in
 // counted from its receipt, or generateAccessToken's expireTime); a
-// token that has no end or has already ended is refused. Errors are
-// *Failure.
+// token that has no end or has already ended is refused. Skew is how far
+// Google's clock (its answer's Date) is from the Fetcher's, when 2 s or
+// more. Errors are *Failure.
 func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)

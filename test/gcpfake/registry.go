@@ -1,7 +1,6 @@
 package gcpfake
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -143,10 +142,4 @@ func (s *Server) registryToken(w http.ResponseWriter, r *http.Request, c *Call) 
 	writeJSON(w, http.StatusOK, map[string]any{"token": reg, "access_token": reg,
 		"expires_in": int64(it.expires.Sub(now) / time.Second), "issued_at": now.UTC().Format(time.RFC3339)})
 	return http.StatusOK, ""
-}
-
-// BasicAuthorization returns an Authorization header value with Basic
-// user:password, for tests that call /v2/token by hand.
-func BasicAuthorization(user, password string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
