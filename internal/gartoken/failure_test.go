@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +243,50 @@ func TestExplain(t *testing.T) {
 	}
 	if Explain(nil) != nil {
 		t.Error("Explain(nil) is not nil")
+	}
+}
+
+// TestDefaultMetadataAddress: without GCE_METADATA_HOST the metadata
+// server is asked at 169.254.169.254 (here redirected to the fake by the
+// transport's dialer); one that is reached but hangs is unreachable, not
+// missing.
+func TestDefaultMetadataAddress(t *testing.T) {
+	e := start(t, gcpfake.WithMetadataAccount(testVM))
+	if err := os.Unsetenv("GCE_METADATA_HOST"); err != nil { // start set it; t.Setenv restores it
+		t.Fatal(err)
+	}
+	fakeAddr := strings.TrimPrefix(e.srv.URL, "http://")
+	var dialed []string
+	var mu sync.Mutex
+	rt := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dialed = append(dialed, addr)
+		mu.Unlock()
+		if addr != "169.254.169.254:80" {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("unexpected address")}
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, fakeAddr)
+	}}
+	f := newFetcher(e.srv, e.clock, rt, WithMetadataTimeout(300*time.Millisecond))
+	tok, err := f.Fetch(testCtx(t), registry(t, ""))
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if who, _ := e.srv.TokenOwner(tok.Password.Reveal()); who != testVM {
+		t.Errorf("owner %q", who)
+	}
+	e.srv.Inject(gcpfake.Hang, gcpfake.EndpointMetadata, gcpfake.Forever)
+	_, err = f.Fetch(testCtx(t), registry(t, ""))
+	var fl *Failure
+	if !errors.As(err, &fl) || fl.Kind != KindUnreachable || !strings.Contains(fl.Msg, "169.254.169.254") {
+		t.Fatalf("a hanging metadata server: %v, want %s", err, KindUnreachable)
+	}
+	if n := e.srv.CallCount(gcpfake.EndpointMetadata); n != 1+MetadataAttempts {
+		t.Errorf("%d metadata calls, want %d", n, 1+MetadataAttempts)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(dialed) == 0 || dialed[0] != "169.254.169.254:80" {
+		t.Errorf("dialled %q", dialed)
 	}
 }

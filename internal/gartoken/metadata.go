@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -60,7 +61,7 @@ func (f *Fetcher) metadataToken(ctx context.Context, scopes []string) (accessTok
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return accessToken{}, f.metadataFailed(host, moved, ctx.Err())
+				return accessToken{}, f.metadataFailed(ctx, host, moved, ctx.Err())
 			case <-t.C:
 			}
 		}
@@ -74,20 +75,26 @@ func (f *Fetcher) metadataToken(ctx context.Context, scopes []string) (accessTok
 			break
 		}
 	}
-	return accessToken{}, f.metadataFailed(host, moved, err)
+	return accessToken{}, f.metadataFailed(ctx, host, moved, err)
 }
 
-// metadataFailed explains a failed metadata request.
-func (f *Fetcher) metadataFailed(host string, moved bool, err error) error {
+// metadataFailed explains a failed metadata request. When nothing could
+// even be dialled at the default address, the node is no Google VM: the
+// failure is marked absent. A metadata server that was reached but did
+// not answer in time is unreachable, as is one that GCE_METADATA_HOST
+// names, and so is a fetch whose ctx ended.
+func (f *Fetcher) metadataFailed(ctx context.Context, host string, moved bool, err error) error {
 	var fl *Failure
 	if errors.As(err, &fl) {
 		return err
 	}
-	what := "the metadata server at " + host
-	e := explain(err, what, 0)
-	if !moved {
-		// Nobody answered at 169.254.169.254: no Google VM.
-		return &metadataFailure{host: host, why: "no answer", absent: true, err: e}
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	e := explain(err, "the metadata server at "+host, 0)
+	var oe *net.OpError
+	if !moved && errors.As(err, &oe) && oe.Op == "dial" {
+		return &metadataFailure{host: host, why: "nothing answers there", absent: true, err: e}
 	}
 	return e
 }
