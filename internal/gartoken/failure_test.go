@@ -98,6 +98,13 @@ func TestFailures(t *testing.T) {
 			e.srv.Inject(gcpfake.ServiceUnavailable, gcpfake.EndpointSTS, gcpfake.Forever)
 			return registry(t, "{type: workloadIdentity, configFile: "+e.externalAccount(t, "s", "")+"}")
 		}, KindUnreachable, "temporarily_unavailable", "answered 503"},
+		{"base key deleted", func(t *testing.T, e *env) *config.Registry {
+			k := e.srv.NewKey(testSA)
+			e.srv.AllowImpersonation(testSA, testTarget)
+			reg := registry(t, "{type: impersonate, serviceAccount: "+testTarget+", base: {type: serviceAccountKey, keyFile: "+writeFile(t, "k", k.JSON())+"}}")
+			e.srv.DeleteKey(k)
+			return reg
+		}, KindRejected, "invalid_grant", "impersonate " + testTarget + ": base serviceAccountKey " + testSA},
 		{"IAM 500", func(t *testing.T, e *env) *config.Registry {
 			k := e.srv.NewKey(testSA)
 			e.srv.AllowImpersonation(testSA, testTarget)

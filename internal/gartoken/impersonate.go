@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,13 @@ import (
 func (f *Fetcher) impersonateToken(ctx context.Context, key Key, c *config.Credentials, scopes []string) (accessToken, error) {
 	base, err := f.baseToken(ctx, key, baseOf(c))
 	if err != nil {
+		var fl *Failure
+		if errors.As(err, &fl) {
+			// Say whose token it was: the base identity's, not the
+			// impersonated account's.
+			return accessToken{}, &Failure{Kind: fl.Kind, Code: fl.Code, err: fl.err,
+				Msg: "impersonate " + c.ServiceAccount + ": base " + describe(baseOf(c)) + ": " + fl.Msg}
+		}
 		return accessToken{}, err
 	}
 	tok, status, err := f.generateAccessToken(ctx, base.value, c.ServiceAccount, lifetimeOf(c), scopes)
