@@ -257,6 +257,19 @@ const NodeWideNote = "allow restricts it, so containerd's hosts.toml and the kub
 // allow withholds.
 func (r *Registry) ForNode() bool { return len(r.Allow) == 0 || r.NodeWide }
 
+// HostsTOMLNote says why containerd's hosts.toml is not written for a gar
+// or acr registry; status and config validate show it (spec, "Other
+// clouds").
+const HostsTOMLNote = "containerd's hosts.toml is not written for gar and acr registries: that they accept these credentials directly on /v2/ is unproven; containerd gets them through the kubelet plugin (CRI pulls) or the credential helper (nerdctl)"
+
+// ForHostsTOML reports whether containerd's hosts.toml may carry this
+// registry's credentials: Basic registries and protected ECR registries,
+// which take Basic credentials on /v2/ directly; not gar or acr (see
+// HostsTOMLNote). ForNode must hold too.
+func (r *Registry) ForHostsTOML() bool {
+	return r.Type == TypeBasic || (r.Type == TypeECR && r.IsProtected())
+}
+
 // ServerURL is how clients reach the registry: scheme://host[:port].
 func (r *Registry) ServerURL() string { return r.Scheme + "://" + r.Host }
 
