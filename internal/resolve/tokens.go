@@ -10,8 +10,8 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/tokencache"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // fetcher is the cloud side of the daemon-less token source.
@@ -22,7 +22,7 @@ type fetcher interface {
 // cloud is the token fetcher and the cache key of a registry's identity:
 // the one place the daemon-less path names a cloud's token package.
 func cloud() (fetcher, func(*config.Registry) string) {
-	return ecrtoken.NewFetcher(), func(reg *config.Registry) string { return string(ecrtoken.KeyOf(reg)) }
+	return tokensource.NewFetcher(tokensource.Options{}), func(reg *config.Registry) string { return string(tokensource.KeyOf(reg)) }
 }
 
 // cachedTokens is the daemon-less token source: the token cache first,
