@@ -434,6 +434,7 @@ func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
 	defer e.mu.Unlock()
 	now := s.clock.Now()
 	rs.ExpiresAt, rs.RefreshedAt, rs.NextRefreshAt = rfc3339(e.tok.ExpiresAt), rfc3339(e.refreshedAt), rfc3339(e.nextAt)
+	rs.ClockSkewSeconds = int64(e.tok.Skew / time.Second)
 	rs.LastError = ""
 	if e.lastErr != nil {
 		rs.LastError = e.lastErr.Error()
