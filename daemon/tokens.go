@@ -331,6 +331,18 @@ func (s *tokenStore) record(key tokensource.Key, e *tokenEntry, tok creds.Token,
 	return wait
 }
 
+// cloudName names the cloud a registry type's tokens come from, for
+// messages.
+func cloudName(typ string) string {
+	switch typ {
+	case config.TypeGAR:
+		return "Google"
+	case config.TypeACR:
+		return "Azure"
+	}
+	return "AWS"
+}
+
 // refreshAfter is about half a token's remaining life, jittered.
 func refreshAfter(life time.Duration) time.Duration {
 	if life <= 0 {
@@ -361,7 +373,7 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	select {
 	case <-e.first:
 	case <-ctx.Done():
-		return creds.Token{}, errors.New("first token not there yet: AWS has not answered; see ocicred status")
+		return creds.Token{}, fmt.Errorf("first token not there yet: %s has not answered; see ocicred status", cloudName(reg.Type))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
