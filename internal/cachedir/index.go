@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -245,6 +246,8 @@ func Lookup(dir string, q Query) (Hit, error) {
 	switch {
 	case !ok:
 		return Hit{}, miss("none recorded for %s", q.Host)
+	case e.Token == "" || e.Token == "." || e.Token == ".." || filepath.Base(e.Token) != e.Token || e.Token == IndexName:
+		return Hit{}, miss("the recorded token file is not a name in the folder")
 	case e.UID != os.Getuid() || e.EUID != os.Geteuid():
 		return Hit{}, miss("recorded by uid %d", e.UID)
 	case e.Config.Path != q.ConfigPath:
