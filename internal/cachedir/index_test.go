@@ -13,11 +13,11 @@ import (
 )
 
 const (
-	testHost   = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-	testToken  = "ecr-test-token-value-must-stay-in-its-file"
-	testKey    = "secret-key-value-must-never-reach-the-index"
-	testTokenFile  = "ecr-0123456789abcdef.json"
-	testSocket = "/run/ocicred/ocicred.sock"
+	testHost      = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+	testToken     = "ecr-test-token-value-must-stay-in-its-file"
+	testKey       = "secret-key-value-must-never-reach-the-index"
+	testTokenFile = "ecr-0123456789abcdef.json"
+	testSocket    = "/run/ocicred/ocicred.sock"
 )
 
 var t0 = time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
