@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"syscall"
 	"time"
@@ -163,6 +164,9 @@ func Record(dir string, a Answer, lookup func(string) (string, bool), now time.T
 	for _, name := range a.Env {
 		e.Env[name] = envStamp(ix.Salt, name, lookup)
 	}
+	if old, ok := ix.Answers[a.Host]; ok && sameAnswer(old, e) {
+		return nil // every answer of `ocicred get` would otherwise write and sync
+	}
 	ix.Answers[a.Host] = e
 	for {
 		for len(ix.Answers) > MaxAnswers {
@@ -180,6 +184,13 @@ func Record(dir string, a Answer, lookup func(string) (string, bool), now time.T
 		}
 		dropOldest(ix.Answers)
 	}
+}
+
+// sameAnswer reports whether a and b record the same answer on the same
+// grounds, whenever they were recorded.
+func sameAnswer(a, b entry) bool {
+	a.Recorded, b.Recorded = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
 }
 
 // dropOldest removes the answer recorded first.

@@ -281,3 +281,26 @@ func TestRecordBounds(t *testing.T) {
 		t.Error("an answer with too many files was recorded")
 	}
 }
+
+// Recording the answer already recorded writes nothing (every run of
+// `ocicred get` records); a changed one replaces it.
+func TestRecordSameAnswerWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	index := filepath.Join(f.dir, IndexName)
+	before, err := StampFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.record(t)
+	if after, _ := StampFile(index); after != before {
+		t.Error("the same answer was written again")
+	}
+	write(t, f.secretFile, "second secret, longer\n")
+	f.record(t)
+	if after, _ := StampFile(index); after == before {
+		t.Error("a changed answer was not written")
+	}
+	if _, err := Lookup(f.dir, f.query()); err != nil {
+		t.Errorf("Lookup after the new record: %v", err)
+	}
+}
