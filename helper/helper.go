@@ -41,9 +41,8 @@ type Options struct {
 	Warn io.Writer
 	// CacheDir is the token cache folder whose index of daemon-less
 	// answers get tries, when the daemon is down, before Fallback; empty:
-	// cachedir.Dir(), the folder `ocicred get` uses. NoIndex skips it.
+	// cachedir.Dir(), the folder `ocicred get` uses.
 	CacheDir string
-	NoIndex  bool
 	// Now and LookupEnv stand for time.Now and os.LookupEnv (the token's
 	// remaining life, the variables a recorded answer read); nil: those.
 	Now       func() time.Time
@@ -78,7 +77,7 @@ func New(opts Options) *Helper {
 		opts.Now = time.Now
 	}
 	if opts.LookupEnv == nil {
-		opts.LookupEnv = lookupEnv
+		opts.LookupEnv = os.LookupEnv
 	}
 	if opts.DaemonTimeout <= 0 {
 		opts.DaemonTimeout = localapi.DaemonDeadline
@@ -90,7 +89,8 @@ func New(opts Options) *Helper {
 }
 
 // Get answers the credentials of server: from the daemon, or, when it is
-// not reachable, from the fallback.
+// not reachable, from the token cache's index (fromIndex) while the answer
+// recorded there still holds, else from the fallback.
 func (h *Helper) Get(server string) (string, string, error) {
 	host, err := hostkey.Key(server)
 	if err != nil {

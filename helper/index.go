@@ -1,8 +1,6 @@
 package helper
 
 import (
-	"os"
-
 	"github.com/ocicred/ocicred/internal/cachedir"
 	"github.com/ocicred/ocicred/internal/defaults"
 )
@@ -13,9 +11,6 @@ import (
 // says what that takes). The error says why not; the caller then runs
 // `ocicred get`, which says what needs fixing.
 func (h *Helper) fromIndex(host string) (cachedir.Hit, error) {
-	if h.opts.NoIndex {
-		return cachedir.Hit{}, &cachedir.MissError{Reason: "the index is off"}
-	}
 	dir := h.opts.CacheDir
 	if dir == "" {
 		d, err := cachedir.Dir()
@@ -36,6 +31,3 @@ func (h *Helper) fromIndex(host string) (cachedir.Hit, error) {
 	}
 	return cachedir.Lookup(dir, q)
 }
-
-// lookupEnv is os.LookupEnv; a variable so that New can default to it.
-var lookupEnv = os.LookupEnv

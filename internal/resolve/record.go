@@ -67,6 +67,9 @@ func (t *cachedTokens) record(a *cachedir.Answer, reg *config.Registry, host str
 // envNames are the variables reg's secrets come from: every string field
 // whose YAML name ends in "Env" (passwordEnv, secretAccessKeyEnv, keyEnv,
 // clientSecretEnv, and any added later), in reg and its credentials chain.
+// They are what the token's cache file name (tokensource.KeyOf) may depend
+// on besides the config and its files; a cache key that read a variable the
+// config does not name would have to add it here.
 func envNames(reg *config.Registry) []string {
 	names := envFields(reflect.ValueOf(reg).Elem())
 	for c := reg.Credentials; c != nil; c = c.Base {
