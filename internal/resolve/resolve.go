@@ -9,6 +9,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
+	"github.com/ocicred/ocicred/internal/cachedir"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
@@ -81,6 +82,9 @@ func Local(ctx context.Context, opts Options, host, why string) (Answer, error) 
 	if why != "" {
 		prefix = why + ": "
 	}
+	// Stamped before reading: an edit in between makes the record stale,
+	// never a new file's stamp on an old file's answer.
+	cfgStamp, stampErr := cachedir.StampFile(opts.ConfigPath)
 	cfg, err := config.Read(opts.ConfigPath)
 	if err != nil {
 		return Answer{Reason: prefix + "cannot read the config, so nothing is managed for this user: " + err.Error()}, creds.ErrNotFound
@@ -92,15 +96,18 @@ func Local(ctx context.Context, opts Options, host, why string) (Answer, error) 
 	case opts.ClientName == localapi.ClientKubelet && !reg.ForNode():
 		return Answer{Reason: fmt.Sprintf("%sregistry %s: %s", prefix, reg.Name, config.NodeWideNote)}, creds.ErrNotFound
 	}
+	rec := newRecord(reg, cfg, cfgStamp, stampErr)
 	if err := reg.ResolveSecrets(config.OS); err != nil {
 		return Answer{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, localTimeout)
 	defer cancel()
-	got, err := creds.Get(ctx, reg, localTokens(opts), time.Now())
+	tokens := localTokens(opts)
+	got, err := creds.Get(ctx, reg, tokens, time.Now())
 	if err != nil {
 		return Answer{}, err
 	}
+	tokens.record(rec, reg, host)
 	return Answer{User: got.Username, Secret: got.Secret.Reveal(), ExpiresAt: got.ExpiresAt,
 		Reason: prefix + "registry " + reg.Name + ": credentials worked out without the daemon"}, nil
 }

@@ -29,6 +29,7 @@ func cloud() (fetcher, func(*config.Registry) string) {
 // then the cloud, whose answer is cached for the next call.
 type cachedTokens struct {
 	cache    *tokencache.Cache // nil: no cache folder
+	dir      string            // the cache folder, when cache is set
 	noCache  error             // why there is no cache folder
 	fetcher  fetcher
 	keyOf    func(*config.Registry) string // the cache key of reg's identity
@@ -39,7 +40,7 @@ type cachedTokens struct {
 
 // localTokens is a token source for one daemon-less answer, reporting on
 // opts.Stderr.
-func localTokens(opts Options) creds.Tokens {
+func localTokens(opts Options) *cachedTokens {
 	stderr := opts.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -53,7 +54,7 @@ func localTokens(opts Options) creds.Tokens {
 	if err != nil {
 		t.noCache = err
 	} else {
-		t.cache = tokencache.New(dir, nil)
+		t.cache, t.dir = tokencache.New(dir, nil), dir
 	}
 	return t
 }
