@@ -27,17 +27,38 @@ const (
 	DefaultSocket = defaults.Socket
 )
 
-// Registry types.
+// Registry types (spec, "The config file" and "Other clouds").
 const (
 	TypeBasic = "basic"
 	TypeECR   = "ecr"
+	TypeGAR   = "gar" // Google Artifact Registry and Container Registry
+	TypeACR   = "acr" // Azure Container Registry
 )
 
-// AWS credential types of a protected ECR registry.
+// Credential types. secret and sts are AWS's; serviceAccountKey and
+// impersonate Google's; clientSecret, clientCertificate and
+// managedIdentity Azure's; workloadIdentity is Google's (an external_account
+// file) or Azure's (a federated token file) by the registry type; default
+// is each cloud's default chain.
 const (
-	CredSecret  = "secret"  // access key id and secret access key
-	CredSTS     = "sts"     // AssumeRole, with given or default-chain base keys
-	CredDefault = "default" // the AWS SDK default chain
+	CredSecret            = "secret"  // AWS access key id and secret access key
+	CredSTS               = "sts"     // AWS AssumeRole, with given or default-chain base keys
+	CredDefault           = "default" // the cloud SDK's default chain
+	CredServiceAccountKey = "serviceAccountKey"
+	CredImpersonate       = "impersonate"
+	CredWorkloadIdentity  = "workloadIdentity"
+	CredClientSecret      = "clientSecret"
+	CredClientCertificate = "clientCertificate"
+	CredManagedIdentity   = "managedIdentity"
+)
+
+// User names that token registries answer (spec, "Other clouds"): ECR's
+// is fixed by AWS; Google documents oauth2accesstoken for access tokens;
+// ACR takes the null GUID with an ACR refresh token.
+const (
+	UserECR = "AWS"
+	UserGAR = "oauth2accesstoken"
+	UserACR = "00000000-0000-0000-0000-000000000000"
 )
 
 // Config is one configuration file.
@@ -100,9 +121,11 @@ func (c *Config) keepSecretPositions() {
 			keep(i, "passwordFile")
 			keep(i, "passwordEnv")
 		}
-		if cr := r.Credentials; cr != nil && (cr.SecretAccessKeyFile != "" || cr.SecretAccessKeyEnv != "") {
-			keep(i, "credentials.secretAccessKeyFile")
-			keep(i, "credentials.secretAccessKeyEnv")
+		if cr := r.Credentials; cr != nil {
+			for _, f := range []string{"secretAccessKeyFile", "secretAccessKeyEnv", "keyFile", "keyEnv", "clientSecretFile", "clientSecretEnv",
+				"base.keyFile", "base.keyEnv"} {
+				keep(i, "credentials."+f)
+			}
 		}
 	}
 	c.pos = kept
@@ -141,9 +164,17 @@ type Registry struct {
 	Namespaces []string `yaml:"namespaces"`
 
 	// ECR.
-	Protected   *bool           `yaml:"protected"`
-	Region      string          `yaml:"region"`
-	Credentials *AWSCredentials `yaml:"credentials"`
+	Protected *bool  `yaml:"protected"`
+	Region    string `yaml:"region"`
+
+	// ECR, GAR and ACR: the identity the token is fetched with.
+	Credentials *Credentials `yaml:"credentials"`
+
+	// ACR: the registry's Entra ID tenant and where its authority is.
+	TenantID                 string `yaml:"tenantId"`
+	Cloud                    string `yaml:"cloud"`         // public, china or usgov; empty: AZURE_AUTHORITY_HOST, else public
+	AuthorityHost            string `yaml:"authorityHost"` // an https URL, for private or sovereign clouds
+	DisableInstanceDiscovery bool   `yaml:"disableInstanceDiscovery"`
 
 	// Derived by Parse.
 	Host   string       `yaml:"-"` // normalised host[:port], the key clients are matched on
@@ -154,9 +185,13 @@ type Registry struct {
 	resolvedPassword secret.Secret
 }
 
-// AWSCredentials is how a protected ECR registry gets its AWS identity.
-type AWSCredentials struct {
-	Type                string        `yaml:"type"`
+// Credentials is how a token registry gets its identity: AWS's for ecr,
+// Google's for gar, Entra ID's for acr. Which fields apply depends on the
+// registry type and Type; validation refuses the others.
+type Credentials struct {
+	Type string `yaml:"type"`
+
+	// AWS (ecr).
 	RoleArn             string        `yaml:"roleArn"`
 	ExternalID          string        `yaml:"externalId"`
 	SessionName         string        `yaml:"sessionName"`
@@ -167,15 +202,48 @@ type AWSCredentials struct {
 	SecretAccessKeyEnv  string        `yaml:"secretAccessKeyEnv"`
 	Profile             string        `yaml:"profile"`
 
-	resolvedSecretKey secret.Secret
+	// Google (gar).
+	KeyFile        string       `yaml:"keyFile"`        // serviceAccountKey: a service_account JSON key
+	KeyEnv         string       `yaml:"keyEnv"`         // serviceAccountKey: a variable holding that JSON
+	ServiceAccount string       `yaml:"serviceAccount"` // impersonate: the service account's email
+	Lifetime       Duration     `yaml:"lifetime"`       // impersonate; zero: 1h
+	Base           *Credentials `yaml:"base"`           // impersonate: who impersonates; nil: the default chain
+	ConfigFile     string       `yaml:"configFile"`     // workloadIdentity: an external_account JSON file
+	Scopes         []string     `yaml:"scopes"`         // OAuth2 scopes; empty: DefaultGoogleScope
+
+	// Azure (acr).
+	ClientID                string        `yaml:"clientId"`
+	ClientSecret            secret.Secret `yaml:"clientSecret"`
+	ClientSecretFile        string        `yaml:"clientSecretFile"`
+	ClientSecretEnv         string        `yaml:"clientSecretEnv"`
+	CertificateFile         string        `yaml:"certificateFile"`         // clientCertificate: PEM, certificate and key
+	CertificatePasswordFile string        `yaml:"certificatePasswordFile"` // clientCertificate: the key's password, if any
+	ResourceID              string        `yaml:"resourceId"`              // managedIdentity: a user-assigned identity's resource id
+	TokenFile               string        `yaml:"tokenFile"`               // workloadIdentity: empty: $AZURE_FEDERATED_TOKEN_FILE
+
+	resolvedSecretKey    secret.Secret
+	resolvedKey          secret.Secret
+	resolvedClientSecret secret.Secret
 }
+
+// DefaultGoogleScope is the OAuth2 scope a gar token is asked for when
+// the config names none: Artifact Registry checks IAM roles, not scopes.
+const DefaultGoogleScope = "https://www.googleapis.com/auth/cloud-platform"
 
 // Duration is a time.Duration written as "1h" or "90m".
 type Duration struct{ time.Duration }
 
-// IsProtected reports whether an ECR registry needs a token (the default).
+// IsProtected reports whether the registry's password is a token that
+// ocicred fetches and refreshes: a protected ECR registry (protected is
+// true by default), and every gar and acr registry.
 func (r *Registry) IsProtected() bool {
-	return r.Type == TypeECR && (r.Protected == nil || *r.Protected)
+	switch r.Type {
+	case TypeECR:
+		return r.Protected == nil || *r.Protected
+	case TypeGAR, TypeACR:
+		return true
+	}
+	return false
 }
 
 // NodeWideNote says why a registry is left out of node-wide consumers;
@@ -189,14 +257,32 @@ const NodeWideNote = "allow restricts it, so containerd's hosts.toml and the kub
 // allow withholds.
 func (r *Registry) ForNode() bool { return len(r.Allow) == 0 || r.NodeWide }
 
+// HostsTOMLNote says why containerd's hosts.toml is not written for a gar
+// or acr registry; status and config validate show it (spec, "Other
+// clouds").
+const HostsTOMLNote = "containerd's hosts.toml is not written for gar and acr registries: that they accept these credentials directly on /v2/ is unproven; containerd gets them through the kubelet plugin (CRI pulls) or the credential helper (nerdctl)"
+
+// ForHostsTOML reports whether containerd's hosts.toml may carry this
+// registry's credentials: Basic registries and protected ECR registries,
+// which take Basic credentials on /v2/ directly; not gar or acr (see
+// HostsTOMLNote). ForNode must hold too.
+func (r *Registry) ForHostsTOML() bool {
+	return r.Type == TypeBasic || (r.Type == TypeECR && r.IsProtected())
+}
+
 // ServerURL is how clients reach the registry: scheme://host[:port].
 func (r *Registry) ServerURL() string { return r.Scheme + "://" + r.Host }
 
 // User is what clients send as the user name: the configured one for
-// Basic registries, AWS for ECR.
+// Basic registries, UserECR, UserGAR or UserACR for token registries.
 func (r *Registry) User() string {
-	if r.Type == TypeECR {
-		return "AWS"
+	switch r.Type {
+	case TypeECR:
+		return UserECR
+	case TypeGAR:
+		return UserGAR
+	case TypeACR:
+		return UserACR
 	}
 	return r.Username
 }

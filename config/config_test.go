@@ -111,7 +111,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`c.yaml:7:11: registries[1].name: is already the name of registries[0]; names must be unique`,
 				`c.yaml:9:15: registries[1].endpoint: a.example is already the endpoint of registries[0]; give each registry its own endpoint`}},
 		{"bad type", "registries:\n  - name: a\n    type: harbor\n    endpoint: a.example\n",
-			[]string{`c.yaml:3:11: registries[0].type: is not a registry type; write basic or ecr`}},
+			[]string{`c.yaml:3:11: registries[0].type: is not a registry type; write basic, ecr, gar or acr`}},
 		{"missing fields", "registries:\n  - type: basic\n",
 			[]string{`c.yaml:2:5: registries[0].name: is required: a unique name of letters, digits, -, _ and .`,
 				`c.yaml:2:5: registries[0].endpoint: is required: the registry's host[:port], such as harbor.example.com:8443`,

@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -83,12 +84,42 @@ func (r *Registry) ResolveSecrets(src Sources) error {
 		}
 		r.resolvedPassword = s
 	}
-	if c := r.Credentials; c != nil && r.IsProtected() && c.AccessKeyID != "" {
-		s, field, err := resolve(src, c.SecretAccessKey, c.SecretAccessKeyFile, c.SecretAccessKeyEnv, "secretAccessKey")
-		if err != nil {
-			return r.secretError("credentials."+field, err)
+	c := r.Credentials
+	if c == nil || !r.IsProtected() {
+		return nil
+	}
+	switch r.Type {
+	case TypeECR:
+		if c.AccessKeyID != "" {
+			s, field, err := resolve(src, c.SecretAccessKey, c.SecretAccessKeyFile, c.SecretAccessKeyEnv, "secretAccessKey")
+			if err != nil {
+				return r.secretError("credentials."+field, err)
+			}
+			c.resolvedSecretKey = s
 		}
-		c.resolvedSecretKey = s
+	case TypeGAR:
+		for _, x := range []struct {
+			field string
+			cr    *Credentials
+		}{{"credentials.", c}, {"credentials.base.", c.Base}} {
+			field, cr := x.field, x.cr
+			if cr == nil || cr.Type != CredServiceAccountKey {
+				continue
+			}
+			s, f, err := resolveKey(src, cr.KeyFile, cr.KeyEnv)
+			if err != nil {
+				return r.secretError(field+f, err)
+			}
+			cr.resolvedKey = s
+		}
+	case TypeACR:
+		if c.Type == CredClientSecret {
+			s, field, err := resolve(src, c.ClientSecret, c.ClientSecretFile, c.ClientSecretEnv, "clientSecret")
+			if err != nil {
+				return r.secretError("credentials."+field, err)
+			}
+			c.resolvedClientSecret = s
+		}
 	}
 	return nil
 }
@@ -117,6 +148,45 @@ func resolve(src Sources, inline secret.Secret, file, env, field string) (secret
 		return secret.New(s), "", nil
 	}
 	return inline, "", nil
+}
+
+// resolveKey reads a Google service_account JSON key from file or env and
+// checks its shape: a JSON object of "type": "service_account" with
+// client_email and private_key. The errors quote nothing of the key.
+func resolveKey(src Sources, file, env string) (secret.Secret, string, error) {
+	var data []byte
+	field := "keyFile"
+	switch {
+	case file != "":
+		b, err := src.ReadFile(file)
+		if err != nil {
+			return secret.Secret{}, field, secretFileError(file, err)
+		}
+		data = b
+	case env != "":
+		field = "keyEnv"
+		s, ok := src.LookupEnv(env)
+		if !ok || s == "" {
+			return secret.Secret{}, field, errors.New("the environment variable it names is not set or is empty; set it in the daemon's environment")
+		}
+		data = []byte(s)
+	default:
+		return secret.Secret{}, "", nil
+	}
+	var key struct {
+		Type        string `json:"type"`
+		ClientEmail string `json:"client_email"`
+		PrivateKey  string `json:"private_key"`
+	}
+	switch err := json.Unmarshal(data, &key); {
+	case err != nil:
+		return secret.Secret{}, field, errors.New("is not a JSON service account key; download one with gcloud iam service-accounts keys create")
+	case key.Type != "service_account":
+		return secret.Secret{}, field, errors.New(`is not a service account key ("type": "service_account"); for an external_account file use type workloadIdentity with configFile`)
+	case key.ClientEmail == "" || key.PrivateKey == "":
+		return secret.Secret{}, field, errors.New("lacks client_email or private_key; download a new key with gcloud iam service-accounts keys create")
+	}
+	return secret.New(string(data)), "", nil
 }
 
 // secretFileError says why a secret file cannot be used, and what to do.
@@ -166,7 +236,16 @@ func (r *Registry) BasicPassword() secret.Secret { return r.resolvedPassword }
 
 // SecretKey is the resolved secret access key, empty when the
 // registry uses the default chain.
-func (c *AWSCredentials) SecretKey() secret.Secret { return c.resolvedSecretKey }
+func (c *Credentials) SecretKey() secret.Secret { return c.resolvedSecretKey }
+
+// ServiceAccountKey is the resolved service_account JSON key of gar
+// credentials of type serviceAccountKey (from keyFile or keyEnv), empty
+// otherwise or before ResolveSecrets.
+func (c *Credentials) ServiceAccountKey() secret.Secret { return c.resolvedKey }
+
+// ClientSecretValue is the resolved client secret of acr credentials of
+// type clientSecret, empty otherwise or before ResolveSecrets.
+func (c *Credentials) ClientSecretValue() secret.Secret { return c.resolvedClientSecret }
 
 // Files are the files the config refers to whose content the daemon uses:
 // password and secret key files and CA files. The daemon's watcher follows
@@ -180,8 +259,12 @@ func (c *Config) Files() []string {
 		if r.PasswordFile != "" {
 			out = append(out, r.PasswordFile)
 		}
-		if r.Credentials != nil && r.Credentials.SecretAccessKeyFile != "" {
-			out = append(out, r.Credentials.SecretAccessKeyFile)
+		for c := r.Credentials; c != nil; c = c.Base {
+			for _, f := range []string{c.SecretAccessKeyFile, c.KeyFile, c.ConfigFile, c.ClientSecretFile, c.CertificateFile, c.CertificatePasswordFile} {
+				if f != "" {
+					out = append(out, f)
+				}
+			}
 		}
 		if r.TLS != nil && r.TLS.CA != "" {
 			out = append(out, r.TLS.CA)
@@ -194,7 +277,7 @@ func (c *Config) Files() []string {
 // secret access key.
 func (c *Config) HasInlineSecrets() bool {
 	for _, r := range c.Registries {
-		if !r.Password.IsZero() || (r.Credentials != nil && !r.Credentials.SecretAccessKey.IsZero()) {
+		if !r.Password.IsZero() || (r.Credentials != nil && (!r.Credentials.SecretAccessKey.IsZero() || !r.Credentials.ClientSecret.IsZero())) {
 			return true
 		}
 	}
@@ -209,9 +292,11 @@ func (c *Config) Fingerprint() [32]byte {
 	for _, r := range c.Registries {
 		h.Write([]byte{0})
 		h.Write([]byte(r.resolvedPassword.Reveal()))
-		if r.Credentials != nil {
-			h.Write([]byte{0})
-			h.Write([]byte(r.Credentials.resolvedSecretKey.Reveal()))
+		for c := r.Credentials; c != nil; c = c.Base {
+			for _, s := range []secret.Secret{c.resolvedSecretKey, c.resolvedKey, c.resolvedClientSecret} {
+				h.Write([]byte{0})
+				h.Write([]byte(s.Reveal()))
+			}
 		}
 	}
 	var out [32]byte

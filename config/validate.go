@@ -120,15 +120,43 @@ func (v *checker) registry(reg *Registry, p string) {
 	if reg.TLS != nil && reg.TLS.CA != "" && !filepath.IsAbs(reg.TLS.CA) {
 		v.errf(p+".tls.ca", "must be an absolute path to a PEM file")
 	}
+	v.typeFields(reg, p)
 	switch reg.Type {
 	case TypeBasic:
 		v.basic(reg, p)
 	case TypeECR:
 		v.ecr(reg, p)
+	case TypeGAR:
+		v.gar(reg, p)
+	case TypeACR:
+		v.acr(reg, p)
 	case "":
-		v.errf(p+".type", "is required: write basic or ecr")
+		v.errf(p+".type", "is required: write basic, ecr, gar or acr")
 	default:
-		v.errf(p+".type", "is not a registry type; write basic or ecr")
+		v.errf(p+".type", "is not a registry type; write basic, ecr, gar or acr")
+	}
+}
+
+// cloudFields are the registry fields that only gar or acr take, with the
+// type that takes them; basic's and ecr's own fields are checked in basic
+// and ecr, with their own advice.
+var cloudFields = []struct{ field, typ string }{
+	{"tenantId", TypeACR}, {"cloud", TypeACR}, {"authorityHost", TypeACR}, {"disableInstanceDiscovery", TypeACR},
+}
+
+// typeFields refuses a registry field that another type takes.
+func (v *checker) typeFields(reg *Registry, p string) {
+	for _, f := range cloudFields {
+		if reg.Type != f.typ && reg.Type != "" && v.has(p+"."+f.field) {
+			v.errf(p+"."+f.field, "applies to type %s only; remove it", f.typ)
+		}
+	}
+	if reg.Type == TypeGAR || reg.Type == TypeACR {
+		for _, f := range []string{"username", "password", "passwordFile", "passwordEnv", "protected", "region"} {
+			if v.has(p + "." + f) {
+				v.errf(p+"."+f, "does not apply to type %s, whose password is a token ocicred fetches with credentials; remove it", reg.Type)
+			}
+		}
 	}
 }
 
@@ -161,7 +189,10 @@ func (v *checker) endpoint(reg *Registry, p string) {
 }
 
 func (v *checker) basic(reg *Registry, p string) {
-	for _, f := range []string{"protected", "region", "credentials"} {
+	if v.has(p + ".credentials") {
+		v.errf(p+".credentials", "applies to token registries (ecr, gar, acr) only; remove it, or set the type")
+	}
+	for _, f := range []string{"protected", "region"} {
 		if v.has(p + "." + f) {
 			v.errf(p+"."+f, "applies to type ecr only; remove it, or set type: ecr")
 		}
@@ -199,7 +230,8 @@ func (v *checker) oneSecret(p, field string, inline bool, file, env string) {
 }
 
 // envExample is a variable name to show for each secret field.
-var envExample = map[string]string{"password": "HARBOR_PASSWORD", "secretAccessKey": "AWS_SECRET_ACCESS_KEY"}
+var envExample = map[string]string{"password": "HARBOR_PASSWORD", "secretAccessKey": "AWS_SECRET_ACCESS_KEY",
+	"clientSecret": "AZURE_CLIENT_SECRET", "key": "GOOGLE_SA_KEY"}
 
 // endpointSecret says why an endpoint may hold a secret, or "": user
 // information or a query string, which no registry endpoint needs and in
@@ -244,13 +276,14 @@ func (v *checker) ecr(reg *Registry, p string) {
 		return
 	}
 	if reg.Credentials == nil {
-		reg.Credentials = &AWSCredentials{Type: CredDefault}
+		reg.Credentials = &Credentials{Type: CredDefault}
 		return
 	}
 	v.awsCredentials(reg.Credentials, p+".credentials")
 }
 
-func (v *checker) awsCredentials(c *AWSCredentials, p string) {
+func (v *checker) awsCredentials(c *Credentials, p string) {
+	v.cloudCredentialFields(TypeECR, p)
 	only := func(t string, fields ...string) {
 		for _, f := range fields {
 			if v.has(p + "." + f) {
@@ -274,7 +307,7 @@ func (v *checker) awsCredentials(c *AWSCredentials, p string) {
 	}
 }
 
-func (v *checker) sts(c *AWSCredentials, p string) {
+func (v *checker) sts(c *Credentials, p string) {
 	if v.has(p + ".profile") {
 		v.errf(p+".profile", "does not apply to type sts; the base credentials come from accessKeyId or the default chain")
 	}
@@ -299,7 +332,7 @@ func (v *checker) sts(c *AWSCredentials, p string) {
 }
 
 // accessKeys checks accessKeyId and its one secret source.
-func (v *checker) accessKeys(c *AWSCredentials, p string, required bool) {
+func (v *checker) accessKeys(c *Credentials, p string, required bool) {
 	switch {
 	case c.AccessKeyID == "":
 		msg := "is required for type secret"

@@ -15,9 +15,9 @@ import (
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/buildinfo"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/kubesink"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // ControllerOptions configure RunController. ConfigPath, Client and
@@ -62,16 +62,15 @@ func RunController(ctx context.Context, opts ControllerOptions) error {
 	}
 	k := cfg.KubernetesSettings()
 	reg := prometheus.NewRegistry()
-	refreshes, awsCalls := newRefreshCounter(), newAWSCallCounter()
+	refreshes, awsCalls, tokenRequests := newRefreshCounter(), newAWSCallCounter(), newTokenRequestCounter()
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ocicred_build_info",
 		Help: "Version and commit of the running program."}, []string{"version", "commit"})
 	info.WithLabelValues(buildinfo.Version, buildinfo.Commit).Set(1)
-	reg.MustRegister(refreshes, awsCalls, info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := &metrics{reg: reg, refreshes: refreshes, awsCalls: awsCalls}
+	reg.MustRegister(refreshes, awsCalls, tokenRequests, info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{reg: reg, refreshes: refreshes, awsCalls: awsCalls, tokenRequests: tokenRequests}
 	if opts.Fetch == nil {
-		f := ecrtoken.NewFetcher()
-		f.OnCall = m.awsCall
-		f.Log = opts.Logger.With("component", "aws-sdk")
+		f := tokensource.NewFetcher(tokensource.Options{OnAWSCall: m.awsCall, OnFetch: m.tokenRequest,
+			Log: opts.Logger.With("component", "cloud-sdk")})
 		opts.Fetch = f.Fetch
 	}
 	start := func(lctx context.Context) kubesink.Source {
@@ -107,7 +106,7 @@ type engine struct {
 func newEngine(fetch FetchFunc, m *metrics, log *slog.Logger) *engine {
 	e := &engine{tokens: newTokenStore(fetch, realClock{}, log.With("component", "refresh")),
 		log: log, changed: make(chan struct{}, 1)}
-	e.tokens.onRefresh = func(_ ecrtoken.Key, names []string, _ creds.Token, err error) {
+	e.tokens.onRefresh = func(_ tokensource.Key, names []string, _ creds.Token, err error) {
 		m.refreshed(names, err)
 		e.notify()
 	}

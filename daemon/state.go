@@ -35,8 +35,19 @@ func (s *state) status() []localapi.RegistryStatus {
 		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
 			rs.Note = config.NodeWideNote
 		}
+		if r.IsProtected() && !r.ForHostsTOML() {
+			rs.Note = joinNote(rs.Note, config.HostsTOMLNote)
+		}
 		s.containerd.status(r, &rs)
 		out = append(out, rs)
 	}
 	return out
+}
+
+// joinNote adds note to what a registry's status note says already.
+func joinNote(have, note string) string {
+	if have == "" {
+		return note
+	}
+	return have + "; " + note
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // Refresh timing.
@@ -45,7 +45,7 @@ func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // tokenStore keeps one refresh loop per (identity, region): every
-// registry whose ecrtoken.Key is equal shares its token and its one
+// registry whose tokensource.Key is equal shares its token and its one
 // GetAuthorizationToken call.
 type tokenStore struct {
 	fetch FetchFunc
@@ -55,16 +55,16 @@ type tokenStore struct {
 	// daemon serves tokens still valid without waiting on AWS.
 	cache *tokencache.Cache
 	// onRefresh, when set, hears about each refresh (metrics, sinks).
-	onRefresh func(key ecrtoken.Key, names []string, tok creds.Token, err error)
+	onRefresh func(key tokensource.Key, names []string, tok creds.Token, err error)
 
 	mu      sync.Mutex
-	entries map[ecrtoken.Key]*tokenEntry
-	// keys memoises ecrtoken.KeyOf (a SHA-256 over the credentials) for
+	entries map[tokensource.Key]*tokenEntry
+	// keys memoises tokensource.KeyOf (a SHA-256 over the credentials) for
 	// the registries of the configs being served, so that a request or a
 	// status finds its identity without hashing. prepare adds the new
 	// config's, retire keeps only those; a miss (a config already
 	// retired) hashes.
-	keys atomic.Pointer[map[*config.Registry]ecrtoken.Key]
+	keys atomic.Pointer[map[*config.Registry]tokensource.Key]
 }
 
 // tokenEntry is one identity's token and refresh loop.
@@ -85,23 +85,23 @@ type tokenEntry struct {
 }
 
 func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
-	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[ecrtoken.Key]*tokenEntry{}}
+	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[tokensource.Key]*tokenEntry{}}
 }
 
 // keyOf is reg's identity key.
-func (s *tokenStore) keyOf(reg *config.Registry) ecrtoken.Key {
+func (s *tokenStore) keyOf(reg *config.Registry) tokensource.Key {
 	if m := s.keys.Load(); m != nil {
 		if k, ok := (*m)[reg]; ok {
 			return k
 		}
 	}
-	return ecrtoken.KeyOf(reg)
+	return tokensource.KeyOf(reg)
 }
 
 // remember sets the memo of keyOf to want's registries, and to those it
 // has already when keepOld is set.
-func (s *tokenStore) remember(want map[ecrtoken.Key][]*config.Registry, keepOld bool) {
-	m := map[*config.Registry]ecrtoken.Key{}
+func (s *tokenStore) remember(want map[tokensource.Key][]*config.Registry, keepOld bool) {
+	m := map[*config.Registry]tokensource.Key{}
 	if old := s.keys.Load(); old != nil && keepOld {
 		maps.Copy(m, *old)
 	}
@@ -114,8 +114,8 @@ func (s *tokenStore) remember(want map[ecrtoken.Key][]*config.Registry, keepOld 
 }
 
 // identities groups cfg's protected registries by identity key.
-func (s *tokenStore) identities(cfg *config.Config) map[ecrtoken.Key][]*config.Registry {
-	want := map[ecrtoken.Key][]*config.Registry{}
+func (s *tokenStore) identities(cfg *config.Config) map[tokensource.Key][]*config.Registry {
+	want := map[tokensource.Key][]*config.Registry{}
 	for _, r := range cfg.Registries {
 		if r.IsProtected() {
 			k := s.keyOf(r)
@@ -133,7 +133,7 @@ func (s *tokenStore) identities(cfg *config.Config) map[ecrtoken.Key][]*config.R
 // never held while reading the cache.
 func (s *tokenStore) prepare(cfg *config.Config) {
 	type start struct {
-		key   ecrtoken.Key
+		key   tokensource.Key
 		reg   *config.Registry
 		names []string
 	}
@@ -152,7 +152,7 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 			e.mu.Unlock()
 			continue
 		}
-		starts = append(starts, start{k, ecrtoken.DualStackFirst(regs)[0], names})
+		starts = append(starts, start{k, tokensource.Representative(regs)[0], names})
 	}
 	s.mu.Unlock()
 	for _, st := range starts {
@@ -206,7 +206,7 @@ func (s *tokenStore) close() { s.retire(&config.Config{}) }
 // loop fetches, then sleeps until the next refresh, until ctx is done. A
 // token seeded from the cache is served at once and refreshed at about
 // half its remaining life.
-func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) {
+func (s *tokenStore) loop(ctx context.Context, key tokensource.Key, e *tokenEntry) {
 	defer close(e.done)
 	firstDone := false
 	defer func() {
@@ -259,7 +259,7 @@ func (s *tokenStore) sleep(ctx context.Context, e *tokenEntry, d time.Duration) 
 // seed is a token still valid from the cache for key (the registries
 // sharing it are names, whose files of the old layout are migrated first);
 // zero when there is none.
-func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
+func (s *tokenStore) seed(key tokensource.Key, names []string) creds.Token {
 	if s.cache == nil {
 		return creds.Token{}
 	}
@@ -274,7 +274,7 @@ func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
 }
 
 // persist writes a fresh token to the identity's cache file.
-func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) {
+func (s *tokenStore) persist(key tokensource.Key, names []string, tok creds.Token) {
 	if s.cache == nil {
 		return
 	}
@@ -285,7 +285,7 @@ func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) 
 
 // record stores a fetch's outcome and returns how long to wait until the
 // next one.
-func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
+func (s *tokenStore) record(key tokensource.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
 	now := s.clock.Now()
 	if err == nil {
 		// Expired on arrival: fetching again at once would loop every
@@ -315,7 +315,7 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 
 	if err == nil {
 		s.persist(key, names, tok)
-		s.log.Info("token refreshed", "registries", names, "identity", ecrtoken.Describe(e.reg),
+		s.log.Info("token refreshed", "registries", names, "identity", tokensource.Describe(e.reg),
 			"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "next", wait.Round(time.Second))
 	} else {
 		msg := "token refresh failed; no token to serve until one succeeds"
@@ -323,7 +323,7 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 			msg = "token refresh failed; serving the last good token until it expires"
 		}
 		s.log.Warn(msg, "registries", names,
-			"identity", ecrtoken.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
+			"identity", tokensource.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
 	}
 	if s.onRefresh != nil {
 		s.onRefresh(key, names, tok, err)

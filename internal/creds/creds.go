@@ -60,10 +60,14 @@ func CheckFresh(tok Token, now time.Time) error {
 		ErrClockSkew, tok.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 }
 
-// Token is an ECR registry password and when it expires.
+// Token is a token registry's password (ECR, GAR or ACR) and when it
+// expires.
 type Token struct {
 	Password  secret.Secret
 	ExpiresAt time.Time
+	// Skew is the issuer's clock minus this node's, where the token tells
+	// (ACR: its iat against the local time it arrived); zero when unknown.
+	Skew time.Duration
 }
 
 // Tokens gives the current token of a protected ECR registry.
@@ -117,7 +121,7 @@ func Get(ctx context.Context, reg *config.Registry, tokens Tokens, now time.Time
 		return Credentials{Username: reg.Username, Secret: pw}, nil
 	}
 	if tokens == nil {
-		return Credentials{}, &UnavailableError{Registry: reg.Name, Err: errors.New("no ECR token source")}
+		return Credentials{}, &UnavailableError{Registry: reg.Name, Err: errors.New("no token source")}
 	}
 	tok, err := tokens.Token(ctx, reg)
 	if err != nil {
@@ -130,7 +134,7 @@ func Get(ctx context.Context, reg *config.Registry, tokens Tokens, now time.Time
 	if !now.Before(tok.ExpiresAt) {
 		return Credentials{}, &UnavailableError{Registry: reg.Name, Err: fmt.Errorf("token expired at %s", tok.ExpiresAt.UTC().Format(time.RFC3339))}
 	}
-	return Credentials{Username: "AWS", Secret: tok.Password, ExpiresAt: tok.ExpiresAt}, nil
+	return Credentials{Username: reg.User(), Secret: tok.Password, ExpiresAt: tok.ExpiresAt}, nil
 }
 
 // List maps the endpoint of every registry that caller may have and that

@@ -49,7 +49,7 @@ func newRetryer() aws.Retryer {
 func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient, log *slog.Logger) (aws.Config, error) {
 	c := reg.Credentials
 	if c == nil {
-		c = &config.AWSCredentials{Type: config.CredDefault}
+		c = &config.Credentials{Type: config.CredDefault}
 	}
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(region),
@@ -94,7 +94,7 @@ func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 
 // assumeRole wraps the base credentials of cfg in an AssumeRole provider,
 // cached and refreshed before the session expires.
-func assumeRole(base aws.Config, c *config.AWSCredentials) aws.CredentialsProvider {
+func assumeRole(base aws.Config, c *config.Credentials) aws.CredentialsProvider {
 	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), c.RoleArn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = c.SessionName
 		if o.RoleSessionName == "" {

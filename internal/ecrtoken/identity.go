@@ -22,7 +22,7 @@ func KeyOf(reg *config.Registry) Key {
 	h := sha256.New()
 	c := reg.Credentials
 	if c == nil {
-		c = &config.AWSCredentials{Type: config.CredDefault}
+		c = &config.Credentials{Type: config.CredDefault}
 	}
 	fmt.Fprintf(h, "type=%s\x00ak=%s\x00sk=%s\x00role=%s\x00ext=%s\x00sess=%s\x00dur=%s\x00profile=%s\x00",
 		c.Type, c.AccessKeyID, c.SecretKey().Reveal(), c.RoleArn, c.ExternalID, c.SessionName, c.Duration, c.Profile)

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,7 +72,13 @@ type entry struct {
 // Name is the file name of an identity's token: one file per (identity,
 // region) key, however many registries share it (issue 13: 1,000
 // registries over 30 identities keep 30 files, not 1,000).
-func Name(identity string) string { return "ecr-" + identity + ".json" }
+func Name(identity string) string {
+	// Keys of other clouds than ECR say their type first ("gar:…").
+	if typ, rest, ok := strings.Cut(identity, ":"); ok {
+		return typ + "-" + rest + ".json"
+	}
+	return "ecr-" + identity + ".json"
+}
 
 // legacyName is the file name of a registry's token in the layout before
 // one file per identity; Migrate reads such files once and removes them.
