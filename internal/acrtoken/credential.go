@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -82,6 +83,9 @@ func (f *Fetcher) newCredential(reg *config.Registry) (credential, error) {
 		}
 		cred, err = azidentity.NewManagedIdentityCredential(o)
 	case config.CredWorkloadIdentity:
+		if err := tokenFileReadable(c.TokenFile); err != nil {
+			return credential{}, noCredentials(reg, err)
+		}
 		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: co, ClientID: c.ClientID, TenantID: reg.TenantID, TokenFilePath: c.TokenFile,
 			DisableInstanceDiscovery: noDisc})
@@ -151,4 +155,21 @@ func noIMDSProxy(next func(*http.Request) (*url.URL, error)) func(*http.Request)
 		}
 		return next(r)
 	}
+}
+
+// tokenFileReadable checks that workload identity's token file (path, else
+// AZURE_FEDERATED_TOKEN_FILE) can be read, so that a missing one is said
+// as missing credentials rather than as azidentity's flattened error.
+func tokenFileReadable(path string) error {
+	if path == "" {
+		path = os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
+	}
+	if path == "" {
+		return errors.New("no tokenFile, and AZURE_FEDERATED_TOKEN_FILE is not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("the federated token file: %w", err)
+	}
+	return f.Close()
 }

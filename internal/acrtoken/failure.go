@@ -191,16 +191,16 @@ func explainEntra(afe *azidentity.AuthenticationFailedError, reg *config.Registr
 		kind = KindBadCertificate
 	case strings.HasPrefix(code, "AADSTS") || a.Error == "invalid_client" || a.Error == "unauthorized_client":
 		kind = KindBadIdentity
-	case isManagedIdentity(reg) && resp.StatusCode == http.StatusBadRequest:
+	case fromManagedIdentity(resp, reg) && resp.StatusCode == http.StatusBadRequest:
 		// IMDS's 400: the identity is not assigned to this machine.
 		kind = KindNoCredentials
 	}
 	where := "Entra ID"
-	if resp.Request != nil {
-		where += " " + resp.Request.URL.Host
-	}
-	if isManagedIdentity(reg) && (resp.Request == nil || resp.Request.URL.Hostname() == imdsHost) {
+	switch {
+	case fromManagedIdentity(resp, reg):
 		where = "the managed identity endpoint"
+	case resp.Request != nil:
+		where += " " + resp.Request.URL.Host
 	}
 	desc := a.Description
 	if desc == "" {
@@ -210,8 +210,13 @@ func explainEntra(afe *azidentity.AuthenticationFailedError, reg *config.Registr
 	return &Failure{Kind: kind, Code: code, Msg: msg + "; " + advice(kind), err: afe}
 }
 
-// isManagedIdentity reports whether reg's identity is a managed identity.
-func isManagedIdentity(reg *config.Registry) bool {
+// fromManagedIdentity reports whether resp is a managed-identity
+// endpoint's: IMDS's (also in the default chain), or any answer to a
+// managedIdentity credential (App Service and the other sources).
+func fromManagedIdentity(resp *http.Response, reg *config.Registry) bool {
+	if resp.Request != nil && resp.Request.URL.Hostname() == imdsHost {
+		return true
+	}
 	return reg != nil && credentialsOf(reg).Type == config.CredManagedIdentity
 }
 

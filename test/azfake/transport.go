@@ -32,16 +32,21 @@ type routing struct {
 
 func (t *routing) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := req.URL.Hostname()
+	out := req
 	switch {
 	case host == IMDSHost:
-		req = rewrite(req, "http", strings.TrimPrefix(t.s.IMDSURL, "http://"))
+		out = rewrite(req, "http", strings.TrimPrefix(t.s.IMDSURL, "http://"))
 	case host == "login.microsoftonline.com":
-		req = rewrite(req, "https", t.s.Host())
+		out = rewrite(req, "https", t.s.Host())
 	case host == "localhost" || isLoopback(host):
 	default:
 		return nil, fmt.Errorf("azfake: refusing a request to %s: tests reach only the fake", host)
 	}
-	return t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(out)
+	if resp != nil {
+		resp.Request = req // the client sees the address it asked for
+	}
+	return resp, err
 }
 
 // rewrite returns a copy of req sent to scheme://host instead.
