@@ -162,3 +162,8 @@ func upstream(t *testing.T, w *world) string {
 	t.Helper()
 	return w.upstreamHost
 }
+
+// shortRetry retries at once.
+func shortRetry() policy.RetryOptions {
+	return policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}
+}

@@ -117,3 +117,21 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.calls = nil
 }
+
+// WaitHanging waits until exactly n calls hang (see Hanging), or ctx is
+// done.
+func (s *Server) WaitHanging(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		got, changed := s.hanging, s.changed
+		s.mu.Unlock()
+		if got == n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("azfake: %d calls hanging, want %d: %w", got, n, ctx.Err())
+		}
+	}
+}

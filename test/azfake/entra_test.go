@@ -294,19 +294,8 @@ func TestTokenEndpointFaults(t *testing.T) {
 // waitHanging waits until n calls hang.
 func waitHanging(t *testing.T, s *Server, n int) {
 	t.Helper()
-	ctx := testCtx(t)
-	for s.Hanging() != n {
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if s.Hanging() == n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			t.Fatalf("%d calls hanging, want %d", s.Hanging(), n)
-		}
+	if err := s.WaitHanging(testCtx(t), n); err != nil {
+		t.Fatal(err)
 	}
 }
 
