@@ -163,7 +163,7 @@ func TestDefaultChain(t *testing.T) {
 	// system-assigned identity's token process-wide, so another test's
 	// would be found).
 	t.Setenv("AZURE_CLIENT_ID", uniqueID())
-	empty := start(t, nil)        // its IMDS has no identity
+	empty := start(t, nil) // its IMDS has no identity
 	reg = empty.registry(t, empty.reg, "", "{type: default}", nil)
 	_, err := empty.f.Fetch(testCtx(t), reg)
 	f := wantFailure(t, err, KindNoCredentials, "")

@@ -56,7 +56,7 @@ func (e *Failure) Unwrap() error { return e.err }
 func advice(k Kind) string {
 	switch k {
 	case KindNoCredentials:
-		return string(k) + ": give the node the identity the credentials type names (clientId, resourceId, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE), or name it in the config"
+		return string(k) + ": give the node the identity the credentials name (assign the managed identity to this machine; set AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE for workload identity), or name one in the config"
 	case KindBadSecret:
 		return string(k) + ": check that clientSecret (or its file or variable) holds the secret's value, not its id, and that it has not expired (az ad app credential list)"
 	case KindBadCertificate:
@@ -81,11 +81,11 @@ func advice(k Kind) string {
 
 // Explain turns an error of a fetch into a *Failure (one line with the
 // kind, Azure's code and what to do); a *Failure is returned as it is.
-func Explain(err error) error { return explain(err, nil, 0) }
+func Explain(err error) error { return explain(err, nil, "", 0) }
 
-// explain is Explain for a fetch of reg (nil: unknown) that waited so
-// long (0: unknown).
-func explain(err error, reg *config.Registry, waited time.Duration) error {
+// explain is Explain for a fetch of reg (nil: unknown) that failed at
+// step ("": unknown) after waiting so long (0: unknown).
+func explain(err error, reg *config.Registry, step string, waited time.Duration) error {
 	if err == nil {
 		return nil
 	}
@@ -94,9 +94,12 @@ func explain(err error, reg *config.Registry, waited time.Duration) error {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		msg := "Azure did not answer in time"
+		if step == "" {
+			step = "Azure"
+		}
+		msg := "no answer from " + step + " in time"
 		if waited > 0 {
-			msg = fmt.Sprintf("Azure did not answer within %s", waited.Round(100*time.Millisecond))
+			msg = fmt.Sprintf("no answer from %s within %s", step, waited.Round(100*time.Millisecond))
 		}
 		return &Failure{Kind: KindUnreachable, Msg: msg + "; " + advice(KindUnreachable), err: err}
 	}
@@ -202,12 +205,20 @@ func explainEntra(afe *azidentity.AuthenticationFailedError, reg *config.Registr
 	case resp.Request != nil:
 		where += " " + resp.Request.URL.Host
 	}
+	if reg != nil {
+		where = Describe(reg) + ": " + where
+	}
 	desc := a.Description
 	if desc == "" {
 		desc = http.StatusText(resp.StatusCode)
 	}
 	msg := fmt.Sprintf("%s answered %d %s: %s", where, resp.StatusCode, code, oneLine(desc))
 	return &Failure{Kind: kind, Code: code, Msg: msg + "; " + advice(kind), err: afe}
+}
+
+// isManagedIdentity reports whether reg's identity is a managed identity.
+func isManagedIdentity(reg *config.Registry) bool {
+	return reg != nil && credentialsOf(reg).Type == config.CredManagedIdentity
 }
 
 // fromManagedIdentity reports whether resp is a managed-identity
@@ -217,7 +228,7 @@ func fromManagedIdentity(resp *http.Response, reg *config.Registry) bool {
 	if resp.Request != nil && resp.Request.URL.Hostname() == imdsHost {
 		return true
 	}
-	return reg != nil && credentialsOf(reg).Type == config.CredManagedIdentity
+	return isManagedIdentity(reg)
 }
 
 // noCredentials explains that reg's identity could not be found or built.

@@ -91,37 +91,44 @@ func NewFetcher(opts ...Option) *Fetcher {
 // /oauth2/exchange. It returns within the Fetcher's timeout (FetchTimeout)
 // or when ctx ends; errors are *Failure.
 func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {
-	start := f.now()
+	// The wait is measured on the monotonic clock, for the message only.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	tok, err := f.fetch(ctx, reg)
+	tok, step, err := f.fetch(ctx, reg)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
 		}
-		return creds.Token{}, explain(err, reg, f.now().Sub(start))
+		return creds.Token{}, explain(err, reg, step, time.Since(start))
 	}
 	return tok, nil
 }
 
-func (f *Fetcher) fetch(ctx context.Context, reg *config.Registry) (creds.Token, error) {
+// fetch does the two steps of Fetch; step names the one that failed.
+func (f *Fetcher) fetch(ctx context.Context, reg *config.Registry) (tok creds.Token, step string, err error) {
+	step = "Entra ID (" + Describe(reg) + ")"
+	if isManagedIdentity(reg) {
+		step = "the managed identity endpoint (" + Describe(reg) + ")"
+	}
 	id := identityOf(reg)
 	cred, err := f.credential(id, reg)
 	if err != nil {
-		return creds.Token{}, err
+		return creds.Token{}, step, err
 	}
 	f.mu.Lock()
 	f.keys[KeyOf(reg)] = id
 	f.mu.Unlock()
 	at, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}})
 	if err != nil {
-		return creds.Token{}, err
+		return creds.Token{}, step, err
 	}
 	tenant := reg.TenantID
 	if tenant == "" {
 		tenant = tenantOf(at.Token)
 	}
-	return f.exchange(ctx, reg, tenant, at.Token)
+	tok, err = f.exchange(ctx, reg, tenant, at.Token)
+	return tok, "ACR " + reg.Host + " /oauth2/exchange", err
 }
 
 // credential returns identity id's credential, built on first use or
