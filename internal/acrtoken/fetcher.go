@@ -128,7 +128,22 @@ func (f *Fetcher) fetch(ctx context.Context, reg *config.Registry) (tok creds.To
 		tenant = tenantOf(at.Token)
 	}
 	tok, err = f.exchange(ctx, reg, tenant, at.Token)
+	var ee *exchangeError
+	if errors.As(err, &ee) && ee.status == http.StatusUnauthorized {
+		// The registry refused the Entra token azidentity cached (expired
+		// by ACR's clock, or issued before a role change): ask Entra ID
+		// afresh next time. (Managed-identity tokens are cached by MSAL
+		// process-wide and stay until MSAL's own refresh.)
+		f.forgetIdentity(id)
+	}
 	return tok, "ACR " + reg.Host + " /oauth2/exchange", err
+}
+
+// forgetIdentity drops one identity's credential.
+func (f *Fetcher) forgetIdentity(id identity) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.creds, id)
 }
 
 // credential returns identity id's credential, built on first use or

@@ -151,3 +151,22 @@ func TestSkewReported(t *testing.T) {
 		t.Errorf("ExpiresAt %s, Skew %s; want %s, -10m", tok.ExpiresAt, tok.Skew, want)
 	}
 }
+
+// TestRefusedEntraTokenIsNotReused: when ACR refuses the Entra token
+// (here: already expired, by the Expired fault), the next fetch asks
+// Entra ID again instead of reusing azidentity's cached token.
+func TestRefusedEntraTokenIsNotReused(t *testing.T) {
+	w := start(t, nil)
+	w.fake.AddClientSecret(tenant, appID, secretV)
+	w.reg.Grant(appID)
+	reg := w.secretRegistry(t, w.reg, secretV)
+	w.fake.Inject(azfake.Expired, azfake.EndpointToken, 1)
+	_, err := w.f.Fetch(testCtx(t), reg)
+	wantFailure(t, err, KindUnauthorized, "UNAUTHORIZED")
+	if _, err := w.f.Fetch(testCtx(t), reg); err != nil {
+		t.Fatalf("second fetch: %v", err)
+	}
+	if n := w.fake.CallCount(azfake.EndpointToken); n != 2 {
+		t.Errorf("%d Entra token calls, want 2", n)
+	}
+}
