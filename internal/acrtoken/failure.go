@@ -250,11 +250,11 @@ func badToken(reg *config.Registry, why string) *Failure {
 	return &Failure{Kind: KindBadToken, Msg: fmt.Sprintf("%s from %s: %s; %s", KindBadToken, reg.Host, why, advice(KindBadToken))}
 }
 
-// oneLine keeps the first line of s (Entra appends trace ids on more
-// lines; azidentity whole responses), at most 300 bytes.
+// oneLine makes s one line (Entra appends trace ids on more lines;
+// azidentity puts the cause of a failed request on the next one), at most
+// 300 bytes.
 func oneLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	s = strings.TrimRight(s, "\r")
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}

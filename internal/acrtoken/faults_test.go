@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +148,26 @@ func TestTransientThenGood(t *testing.T) {
 	if n := w.fake.CallCount(azfake.EndpointToken); n != 2 {
 		t.Errorf("%d token calls, want 2 (one retry)", n)
 	}
+}
+
+// TestUnreachable: nothing listening at the authority, or at the
+// registry, is said as unreachable.
+func TestUnreachable(t *testing.T) {
+	w := start(t, nil)
+	w.fake.AddClientSecret(tenant, appID, secretV)
+	w.reg.Grant(appID)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	host := strings.TrimPrefix(closed.URL, "http://")
+
+	reg := w.secretRegistry(t, w.reg, secretV)
+	reg.AuthorityHost = "https://" + host + "/"
+	f := wantFailure(t, func() error { _, err := w.f.Fetch(testCtx(t), reg); return err }(), KindUnreachable, "")
+	t.Log(f.Msg)
+
+	reg = w.secretRegistry(t, w.reg, secretV)
+	reg.Host = host
+	f = wantFailure(t, func() error { _, err := w.f.Fetch(testCtx(t), reg); return err }(), KindUnreachable, "")
+	t.Log(f.Msg)
+	checkNoSecret(t, w, f.Msg)
 }

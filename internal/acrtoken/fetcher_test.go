@@ -20,6 +20,8 @@ func TestClientSecretFetch(t *testing.T) {
 	w := start(t, nil)
 	w.fake.AddClientSecret(tenant, appID, secretV)
 	w.reg.Grant(appID)
+	// Our Entra token is for the ACR audience: a hardened registry takes it.
+	w.reg.DisableARMAudience(true)
 	reg := w.secretRegistry(t, w.reg, secretV)
 	tok, err := w.f.Fetch(testCtx(t), reg)
 	if err != nil {
