@@ -80,7 +80,8 @@ func advice(k Kind) string {
 }
 
 // Explain turns an error of a fetch into a *Failure (one line with the
-// kind, Azure's code and what to do); a *Failure is returned as it is.
+// kind, Azure's code and what to do); a *Failure is returned as it is,
+// unless a deadline or cancellation cut the fetch (KindUnreachable).
 func Explain(err error) error { return explain(err, nil, "", 0) }
 
 // explain is Explain for a fetch of reg (nil: unknown) that failed at
@@ -88,10 +89,6 @@ func Explain(err error) error { return explain(err, nil, "", 0) }
 func explain(err error, reg *config.Registry, step string, waited time.Duration) error {
 	if err == nil {
 		return nil
-	}
-	var f *Failure
-	if errors.As(err, &f) {
-		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if step == "" {
@@ -102,6 +99,10 @@ func explain(err error, reg *config.Registry, step string, waited time.Duration)
 			msg = fmt.Sprintf("no answer from %s within %s", step, waited.Round(100*time.Millisecond))
 		}
 		return &Failure{Kind: KindUnreachable, Msg: msg + "; " + advice(KindUnreachable), err: err}
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
 	}
 	var ee *exchangeError
 	if errors.As(err, &ee) {

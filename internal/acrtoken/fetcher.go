@@ -60,10 +60,14 @@ func WithNow(now func() time.Time) Option {
 	return func(f *Fetcher) { f.now = now }
 }
 
-// WithLogger sets where acrtoken logs (a credential built or dropped); by
-// default nothing is logged.
+// WithLogger sets where acrtoken logs (a credential built); nil, or no
+// WithLogger, discards.
 func WithLogger(l *slog.Logger) Option {
-	return func(f *Fetcher) { f.log = l }
+	return func(f *Fetcher) {
+		if l != nil {
+			f.log = l
+		}
+	}
 }
 
 // NewFetcher returns a Fetcher; all defaults are here.
@@ -163,10 +167,14 @@ func (f *Fetcher) credential(id identity, reg *config.Registry) (azcore.TokenCre
 	if err != nil {
 		return nil, err
 	}
-	f.log.Info("azure credential ready", "identity", Describe(reg))
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cur, ok := f.creds[id]; ok && cur.material == material {
+		// A concurrent fetch built it first: keep one cache per identity.
+		return cur.cred, nil
+	}
 	f.creds[id] = c
-	f.mu.Unlock()
+	f.log.Info("azure credential ready", "identity", Describe(reg))
 	return c.cred, nil
 }
 

@@ -172,3 +172,27 @@ func TestRefusedEntraTokenIsNotReused(t *testing.T) {
 		t.Errorf("%d Entra token calls, want 2", n)
 	}
 }
+
+// TestConcurrentFetchesShareACredential: fetches racing for one identity
+// end with one credential, and every one of them gets a token.
+func TestConcurrentFetchesShareACredential(t *testing.T) {
+	w := start(t, nil)
+	w.fake.AddClientSecret(tenant, appID, secretV)
+	w.reg.Grant(appID)
+	reg := w.secretRegistry(t, w.reg, secretV)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { _, err := w.f.Fetch(testCtx(t), reg); errs <- err }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(w.f.creds); n != 1 {
+		t.Errorf("%d credentials for one identity", n)
+	}
+	if n := w.fake.CallCount(azfake.EndpointExchange); n != 8 {
+		t.Errorf("%d exchanges, want 8", n)
+	}
+}
