@@ -138,9 +138,10 @@ func currentMaterial(reg *config.Registry) ([sha256.Size]byte, error) {
 }
 
 // newTransport is the production transport: Go's default, except that
-// IMDS is never reached through a proxy (clouds.md §4.3 #5: azidentity's
-// default transport sends IMDS calls to HTTP(S)_PROXY unless NO_PROXY
-// names 169.254.169.254, and they fail there).
+// IMDS is never reached through a proxy. azidentity's default transport
+// sends IMDS calls to HTTP(S)_PROXY unless NO_PROXY names 169.254.169.254,
+// and they fail there (terricain/certbot-dns-azure#54,
+// Azure/azure-sdk-for-net#18967).
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = noIMDSProxy(http.ProxyFromEnvironment)

@@ -50,6 +50,15 @@
 //	                    registry 401 UNAUTHORIZED
 //	Expired             a normal answer, with a token that expired a minute ago
 //
+// Calls records every request without its secrets; WaitCalls and
+// WaitHanging let a test wait for what a process it drives does, instead
+// of sleeping.
+//
+// MSAL caches managed-identity tokens process-wide, by identity: a test
+// that must see an IMDS call uses a fresh identity (its client id), and
+// every Server of a process signs with one key, so that a cached token
+// stays valid at a later Server.
+//
 // SetClockSkew shifts the server's clock: what it issues (iat, nbf, exp)
 // and what it checks assertions and tokens against.
 //
