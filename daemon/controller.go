@@ -16,7 +16,6 @@ import (
 	"github.com/ocicred/ocicred/internal/buildinfo"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/kubesink"
-	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
@@ -165,19 +164,21 @@ func (e *engine) Changed() <-chan struct{} { return e.changed }
 
 // Snapshot implements kubesink.Source.
 func (e *engine) Snapshot() *kubesink.Snapshot {
-	cfg := e.cfg.Load()
+	cfg, ids := e.cfg.Load(), e.tokens.snapshot().ids
 	snap := &kubesink.Snapshot{Config: cfg, Tokens: map[string]creds.Token{}, Errors: map[string]string{}}
 	for _, r := range cfg.Registries {
 		if !r.IsProtected() {
 			continue
 		}
-		if tok, ok := e.tokens.lastToken(r); ok {
-			snap.Tokens[r.Name] = tok
+		st, ok := ids[e.tokens.keyOf(r)]
+		if !ok {
+			continue
 		}
-		var st localapi.RegistryStatus
-		e.tokens.status(r, &st)
-		if st.LastError != "" {
-			snap.Errors[r.Name] = st.LastError
+		if !st.tok.ExpiresAt.IsZero() {
+			snap.Tokens[r.Name] = st.tok
+		}
+		if st.lastErr != nil {
+			snap.Errors[r.Name] = st.lastErr.Error()
 		}
 	}
 	return snap

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
 	"github.com/ocicred/ocicred/internal/tokensource"
 )
@@ -59,6 +58,9 @@ type tokenStore struct {
 
 	mu      sync.Mutex
 	entries map[tokensource.Key]*tokenEntry
+	// snap is the published state of every identity. Its writers (each
+	// loop, and retire) hold mu; its readers hold nothing.
+	snap atomic.Pointer[snapshot]
 	// keys memoises tokensource.KeyOf (a SHA-256 over the credentials) for
 	// the registries of the configs being served, so that a request or a
 	// status finds its identity without hashing. prepare adds the new
@@ -67,25 +69,71 @@ type tokenStore struct {
 	keys atomic.Pointer[map[*config.Registry]tokensource.Key]
 }
 
-// tokenEntry is one identity's token and refresh loop.
+// tokenEntry is one identity's refresh loop: what drives it, not what it
+// found (that is published in the store's snapshot).
 type tokenEntry struct {
 	reg    *config.Registry // the registry the loop fetches for (any of those sharing the key)
-	names  []string         // every registry sharing it, for logs
 	first  chan struct{}    // closed once the first fetch has finished, well or not
 	kick   chan struct{}    // refresh now: a request found the token expired
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu          sync.Mutex
+	mu    sync.Mutex
+	names []string // every registry sharing it, for logs; prepare updates it
+}
+
+// identityState is one identity's token as the engine last published it:
+// never changed once published (a change publishes a new one).
+type identityState struct {
 	tok         creds.Token
-	refreshedAt time.Time
+	refreshedAt time.Time // zero: no fetch has succeeded in this run
 	nextAt      time.Time
 	lastErr     error
-	failures    int
+	failures    int // failed fetches in a row
+}
+
+// snapshot is every identity's state at one moment: an immutable map,
+// replaced whole on every change, so that readers (requests, status,
+// metrics, the sinks) take one consistent view without a lock.
+type snapshot struct {
+	ids map[tokensource.Key]*identityState
 }
 
 func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
-	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[tokensource.Key]*tokenEntry{}}
+	s := &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[tokensource.Key]*tokenEntry{}}
+	s.snap.Store(&snapshot{ids: map[tokensource.Key]*identityState{}})
+	return s
+}
+
+// snapshot is the newest published state of every identity.
+func (s *tokenStore) snapshot() *snapshot { return s.snap.Load() }
+
+// publish sets the state of key in a new snapshot, if e is still the
+// loop of key: a loop that retire has stopped publishes nothing, so it
+// cannot overwrite the state of a loop started for the same key since.
+func (s *tokenStore) publish(e *tokenEntry, key tokensource.Key, st *identityState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries[key] != e {
+		return
+	}
+	s.publishLocked(func(ids map[tokensource.Key]*identityState) { ids[key] = st })
+}
+
+// publishLocked publishes a copy of the snapshot that change has edited.
+// s.mu is held.
+func (s *tokenStore) publishLocked(change func(map[tokensource.Key]*identityState)) {
+	old := s.snap.Load().ids
+	ids := make(map[tokensource.Key]*identityState, len(old)+1)
+	maps.Copy(ids, old)
+	change(ids)
+	s.snap.Store(&snapshot{ids: ids})
+}
+
+// state is the published state of reg's identity.
+func (s *tokenStore) state(reg *config.Registry) (*identityState, bool) {
+	st, ok := s.snap.Load().ids[s.keyOf(reg)]
+	return st, ok
 }
 
 // keyOf is reg's identity key.
@@ -159,7 +207,7 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 		seed := s.seed(st.key, st.names) // disk I/O, outside the lock
 		ctx, cancel := context.WithCancel(context.Background())
 		e := &tokenEntry{reg: st.reg, names: st.names, first: make(chan struct{}), kick: make(chan struct{}, 1),
-			cancel: cancel, done: make(chan struct{}), tok: seed}
+			cancel: cancel, done: make(chan struct{})}
 		s.mu.Lock()
 		if _, raced := s.entries[st.key]; raced { // another prepare started it meanwhile
 			s.mu.Unlock()
@@ -168,7 +216,7 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 		}
 		s.entries[st.key] = e
 		s.mu.Unlock()
-		go s.loop(ctx, st.key, e)
+		go s.loop(ctx, st.key, e, seed)
 	}
 }
 
@@ -186,11 +234,27 @@ func (s *tokenStore) retire(cfg *config.Config) {
 			gone = append(gone, e)
 		}
 	}
+	if len(gone) > 0 {
+		s.publishLocked(func(ids map[tokensource.Key]*identityState) {
+			for k := range ids {
+				if _, ok := want[k]; !ok {
+					delete(ids, k)
+				}
+			}
+		})
+	}
 	s.mu.Unlock()
 	for _, e := range gone {
 		<-e.done
-		s.log.Info("token refresh stopped", "registries", e.names)
+		s.log.Info("token refresh stopped", "registries", e.logNames())
 	}
+}
+
+// logNames is the names of the registries sharing e, for logs.
+func (e *tokenEntry) logNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.names
 }
 
 // sync is prepare then retire, for a store no request reads yet (start)
@@ -206,7 +270,7 @@ func (s *tokenStore) close() { s.retire(&config.Config{}) }
 // loop fetches, then sleeps until the next refresh, until ctx is done. A
 // token seeded from the cache is served at once and refreshed at about
 // half its remaining life.
-func (s *tokenStore) loop(ctx context.Context, key tokensource.Key, e *tokenEntry) {
+func (s *tokenStore) loop(ctx context.Context, key tokensource.Key, e *tokenEntry, seed creds.Token) {
 	defer close(e.done)
 	firstDone := false
 	defer func() {
@@ -215,14 +279,12 @@ func (s *tokenStore) loop(ctx context.Context, key tokensource.Key, e *tokenEntr
 		}
 	}()
 	var wait time.Duration
-	if !e.tok.ExpiresAt.IsZero() {
+	if !seed.ExpiresAt.IsZero() {
+		wait = refreshAfter(seed.ExpiresAt.Sub(s.clock.Now()))
+		s.publish(e, key, &identityState{tok: seed, nextAt: s.clock.Now().Add(wait)})
 		close(e.first)
 		firstDone = true
-		wait = refreshAfter(e.tok.ExpiresAt.Sub(s.clock.Now()))
-		e.mu.Lock()
-		e.nextAt = s.clock.Now().Add(wait)
-		e.mu.Unlock()
-		s.log.Info("token from the state cache", "registries", e.names, "expiresAt", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+		s.log.Info("token from the state cache", "registries", e.logNames(), "expiresAt", seed.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	for {
 		if wait > 0 && !s.sleep(ctx, e, wait) {
@@ -294,24 +356,28 @@ func (s *tokenStore) record(key tokensource.Key, e *tokenEntry, tok creds.Token,
 			tok = creds.Token{}
 		}
 	}
-	e.mu.Lock()
+	prev, _ := s.snap.Load().ids[key]
+	if prev == nil {
+		prev = &identityState{}
+	}
+	next := *prev
 	var wait time.Duration
 	if err == nil {
-		e.tok, e.refreshedAt, e.lastErr, e.failures = tok, now, nil, 0
+		next.tok, next.refreshedAt, next.lastErr, next.failures = tok, now, nil, 0
 		wait = refreshAfter(tok.ExpiresAt.Sub(now))
 	} else {
-		e.lastErr = err
-		e.failures++
-		wait = backoff(e.failures)
+		next.lastErr = err
+		next.failures++
+		wait = backoff(next.failures)
 		// Never sleep past the current token's expiry without trying.
-		if left := e.tok.ExpiresAt.Sub(now); left > 0 && wait > left {
+		if left := next.tok.ExpiresAt.Sub(now); left > 0 && wait > left {
 			wait = left
 		}
 	}
-	e.nextAt = now.Add(wait)
-	names, failures := e.names, e.failures
-	lastGood := e.tok.ExpiresAt.After(now)
-	e.mu.Unlock()
+	next.nextAt = now.Add(wait)
+	s.publish(e, key, &next)
+	names, failures := e.logNames(), next.failures
+	lastGood := next.tok.ExpiresAt.After(now)
 
 	if err == nil {
 		s.persist(key, names, tok)
@@ -329,6 +395,18 @@ func (s *tokenStore) record(key tokensource.Key, e *tokenEntry, tok creds.Token,
 		s.onRefresh(key, names, tok, err)
 	}
 	return wait
+}
+
+// cloudName names the cloud a registry type's tokens come from, for
+// messages.
+func cloudName(typ string) string {
+	switch typ {
+	case config.TypeGAR:
+		return "Google"
+	case config.TypeACR:
+		return "Azure"
+	}
+	return "AWS"
 }
 
 // refreshAfter is about half a token's remaining life, jittered.
@@ -361,12 +439,14 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	select {
 	case <-e.first:
 	case <-ctx.Done():
-		return creds.Token{}, errors.New("first token not there yet: AWS has not answered; see ocicred status")
+		return creds.Token{}, fmt.Errorf("first token not there yet: %s has not answered; see ocicred status", cloudName(reg.Type))
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	st, ok := s.snap.Load().ids[s.keyOf(reg)]
+	if !ok {
+		st = &identityState{}
+	}
 	now := s.clock.Now()
-	if !e.tok.ExpiresAt.IsZero() && !now.Before(e.tok.ExpiresAt) {
+	if !st.tok.ExpiresAt.IsZero() && !now.Before(st.tok.ExpiresAt) {
 		// Expired while the loop sleeps (the wall clock jumped, or the
 		// machine slept): wake it.
 		select {
@@ -375,16 +455,16 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 		}
 	}
 	switch {
-	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
-		return e.tok, nil
-	case e.tok.ExpiresAt.IsZero() && e.lastErr != nil:
-		return creds.Token{}, e.lastErr
-	case e.tok.ExpiresAt.IsZero():
+	case !st.tok.ExpiresAt.IsZero() && now.Before(st.tok.ExpiresAt):
+		return st.tok, nil
+	case st.tok.ExpiresAt.IsZero() && st.lastErr != nil:
+		return creds.Token{}, st.lastErr
+	case st.tok.ExpiresAt.IsZero():
 		return creds.Token{}, errors.New("registry is no longer in the config")
-	case e.lastErr != nil:
-		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", e.tok.ExpiresAt.UTC().Format(time.RFC3339), e.lastErr)
+	case st.lastErr != nil:
+		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", st.tok.ExpiresAt.UTC().Format(time.RFC3339), st.lastErr)
 	}
-	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", st.tok.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
 // firstPending reports whether reg's identity still waits for its first
@@ -414,45 +494,11 @@ func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
 
 // lastToken is the newest token of reg's identity, expired or not.
 func (s *tokenStore) lastToken(reg *config.Registry) (creds.Token, bool) {
-	e, ok := s.entry(reg)
+	st, ok := s.state(reg)
 	if !ok {
 		return creds.Token{}, false
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.tok, !e.tok.ExpiresAt.IsZero()
-}
-
-// status fills the token fields of a protected ECR registry's status.
-func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
-	e, ok := s.entry(reg)
-	if !ok {
-		rs.State = localapi.StatePending
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := s.clock.Now()
-	rs.ExpiresAt, rs.RefreshedAt, rs.NextRefreshAt = rfc3339(e.tok.ExpiresAt), rfc3339(e.refreshedAt), rfc3339(e.nextAt)
-	rs.LastError = ""
-	if e.lastErr != nil {
-		rs.LastError = e.lastErr.Error()
-	}
-	switch {
-	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
-		rs.State = localapi.StateReady
-	case e.lastErr != nil:
-		rs.State = localapi.StateError
-	default:
-		rs.State = localapi.StatePending
-	}
-}
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
+	return st.tok, !st.tok.ExpiresAt.IsZero()
 }
 
 // entry is the loop serving reg's identity.
