@@ -216,8 +216,8 @@ type Credentials struct {
 	ClientSecret            secret.Secret `yaml:"clientSecret"`
 	ClientSecretFile        string        `yaml:"clientSecretFile"`
 	ClientSecretEnv         string        `yaml:"clientSecretEnv"`
-	CertificateFile         string        `yaml:"certificateFile"`         // clientCertificate: PEM, certificate and key
-	CertificatePasswordFile string        `yaml:"certificatePasswordFile"` // clientCertificate: the key's password, if any
+	CertificateFile         string        `yaml:"certificateFile"`         // clientCertificate: PEM (certificate and unencrypted key), or PKCS#12 with a password
+	CertificatePasswordFile string        `yaml:"certificatePasswordFile"` // clientCertificate: the PKCS#12 file's password
 	ResourceID              string        `yaml:"resourceId"`              // managedIdentity: a user-assigned identity's resource id
 	TokenFile               string        `yaml:"tokenFile"`               // workloadIdentity: empty: $AZURE_FEDERATED_TOKEN_FILE
 

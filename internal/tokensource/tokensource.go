@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/acrtoken"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 )
@@ -32,6 +33,8 @@ func KeyOf(reg *config.Registry) Key {
 	switch reg.Type {
 	case config.TypeECR:
 		return Key(ecrtoken.KeyOf(reg))
+	case config.TypeACR:
+		return Key(acrtoken.KeyOf(reg))
 	}
 	return Key(reg.Type + ":unsupported:" + reg.Name)
 }
@@ -41,6 +44,8 @@ func Describe(reg *config.Registry) string {
 	switch reg.Type {
 	case config.TypeECR:
 		return ecrtoken.Describe(reg)
+	case config.TypeACR:
+		return acrtoken.Describe(reg)
 	}
 	return reg.Type
 }
@@ -58,6 +63,7 @@ func Representative(regs []*config.Registry) []*config.Registry {
 // Fetcher gets tokens from every cloud. Safe for concurrent use.
 type Fetcher struct {
 	ecr *ecrtoken.Fetcher
+	acr *acrtoken.Fetcher
 	// onFetch, when set, is told of every fetch (for metrics).
 	onFetch func(typ string, err error)
 }
@@ -77,7 +83,11 @@ func NewFetcher(o Options) *Fetcher {
 	e := ecrtoken.NewFetcher()
 	e.OnCall = o.OnAWSCall
 	e.Log = o.Log
-	return &Fetcher{ecr: e, onFetch: o.OnFetch}
+	var acrOpts []acrtoken.Option
+	if o.Log != nil {
+		acrOpts = append(acrOpts, acrtoken.WithLogger(o.Log))
+	}
+	return &Fetcher{ecr: e, acr: acrtoken.NewFetcher(acrOpts...), onFetch: o.OnFetch}
 }
 
 // ErrUnsupported: no token source serves the registry's type.
@@ -92,35 +102,54 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (tok creds.To
 	switch reg.Type {
 	case config.TypeECR:
 		return f.ecr.Fetch(ctx, reg)
+	case config.TypeACR:
+		return f.acr.Fetch(ctx, reg)
 	}
 	return creds.Token{}, fmt.Errorf("registry %s: %w %s", reg.Name, ErrUnsupported, reg.Type)
 }
 
 // Forget drops every cloud's cached clients of identities not in keep.
 func (f *Fetcher) Forget(keep map[Key]bool) {
-	ecrKeep := map[ecrtoken.Key]bool{}
+	ecrKeep, acrKeep := map[ecrtoken.Key]bool{}, map[acrtoken.Key]bool{}
 	for k := range keep {
-		if !strings.Contains(string(k), ":") {
+		switch typ, _, _ := strings.Cut(string(k), ":"); typ {
+		case config.TypeACR:
+			acrKeep[acrtoken.Key(k)] = true
+		case string(k): // no colon: ECR's
 			ecrKeep[ecrtoken.Key(k)] = true
 		}
 	}
 	f.ecr.Forget(ecrKeep)
+	f.acr.Forget(acrKeep)
 }
 
 // Explain gives err, from any cloud's fetch, as that cloud's *Failure
 // where it can be classified: one line that ends with what to do.
-func Explain(err error) error { return ecrtoken.Explain(err) }
+func Explain(err error) error {
+	var af *acrtoken.Failure
+	if errors.As(err, &af) {
+		return err
+	}
+	return ecrtoken.Explain(err)
+}
 
 // Reason is a short code for a failed fetch, for the refresh metric's
 // reason label: the cloud's error code, "NoCredentials", "timeout",
 // "clock_skew" or "other".
 func Reason(err error) string {
 	var ae *ecrtoken.Failure
+	var af *acrtoken.Failure
 	switch {
 	case errors.As(err, &ae) && ae.Code != "":
 		return ae.Code
 	case errors.As(err, &ae) && ae.Kind == ecrtoken.KindNoCredentials:
 		return "NoCredentials"
+	case errors.As(err, &af) && af.Code != "":
+		return af.Code
+	case errors.As(err, &af) && af.Kind == acrtoken.KindNoCredentials:
+		return "NoCredentials"
+	case errors.As(err, &af) && af.Kind == acrtoken.KindClockSkew:
+		return "clock_skew"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, creds.ErrClockSkew):

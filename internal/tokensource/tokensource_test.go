@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/acrtoken"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/tokencache"
@@ -45,6 +46,24 @@ func TestKeysFollowTheCloudsRules(t *testing.T) {
 	}
 }
 
+func TestACRKeysAreBoundToTheRegistry(t *testing.T) {
+	c := parse(t, `registries:
+  - {name: a, type: acr, endpoint: contoso.azurecr.io, credentials: {type: managedIdentity}}
+  - {name: b, type: acr, endpoint: fabrikam.azurecr.io, credentials: {type: managedIdentity}}
+  - {name: c, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com}
+`)
+	a, b := c.Registries[0], c.Registries[1]
+	if KeyOf(a) == KeyOf(b) {
+		t.Error("two ACR registries share a key: an ACR refresh token is bound to one registry")
+	}
+	if !strings.HasPrefix(string(KeyOf(a)), "acr:") || !strings.HasPrefix(tokencache.Name(string(KeyOf(a))), "acr-") {
+		t.Errorf("ACR key %s, cache file %s", KeyOf(a), tokencache.Name(string(KeyOf(a))))
+	}
+	if d := Describe(a); !strings.Contains(d, "managedIdentity") {
+		t.Errorf("Describe = %q", d)
+	}
+}
+
 func TestReason(t *testing.T) {
 	for err, want := range map[error]string{
 		&ecrtoken.Failure{Kind: ecrtoken.KindAccessDenied, Code: "AccessDeniedException"}: "AccessDeniedException",
@@ -52,6 +71,8 @@ func TestReason(t *testing.T) {
 		context.DeadlineExceeded: "timeout",
 		creds.ErrClockSkew:       "clock_skew",
 		errors.New("x"):          "other",
+		&acrtoken.Failure{Kind: acrtoken.KindBadSecret, Code: "AADSTS7000215"}: "AADSTS7000215",
+		&acrtoken.Failure{Kind: acrtoken.KindNoCredentials}:                    "NoCredentials",
 	} {
 		if got := Reason(err); got != want {
 			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
