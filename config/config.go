@@ -216,8 +216,8 @@ type Credentials struct {
 	ClientSecret            secret.Secret `yaml:"clientSecret"`
 	ClientSecretFile        string        `yaml:"clientSecretFile"`
 	ClientSecretEnv         string        `yaml:"clientSecretEnv"`
-	CertificateFile         string        `yaml:"certificateFile"`         // clientCertificate: PEM, certificate and key
-	CertificatePasswordFile string        `yaml:"certificatePasswordFile"` // clientCertificate: the key's password, if any
+	CertificateFile         string        `yaml:"certificateFile"`         // clientCertificate: PEM (certificate and unencrypted key), or PKCS#12 with a password
+	CertificatePasswordFile string        `yaml:"certificatePasswordFile"` // clientCertificate: the PKCS#12 file's password
 	ResourceID              string        `yaml:"resourceId"`              // managedIdentity: a user-assigned identity's resource id
 	TokenFile               string        `yaml:"tokenFile"`               // workloadIdentity: empty: $AZURE_FEDERATED_TOKEN_FILE
 
@@ -256,6 +256,19 @@ const NodeWideNote = "allow restricts it, so containerd's hosts.toml and the kub
 // with allow only when nodeWide: true says so, or they would hand out what
 // allow withholds.
 func (r *Registry) ForNode() bool { return len(r.Allow) == 0 || r.NodeWide }
+
+// HostsTOMLNote says why containerd's hosts.toml is not written for a gar
+// or acr registry; status and config validate show it (spec, "Other
+// clouds").
+const HostsTOMLNote = "containerd's hosts.toml is not written for gar and acr registries: that they accept these credentials directly on /v2/ is unproven; containerd gets them through the kubelet plugin (CRI pulls) or the credential helper (nerdctl)"
+
+// ForHostsTOML reports whether containerd's hosts.toml may carry this
+// registry's credentials: Basic registries and protected ECR registries,
+// which take Basic credentials on /v2/ directly; not gar or acr (see
+// HostsTOMLNote). ForNode must hold too.
+func (r *Registry) ForHostsTOML() bool {
+	return r.Type == TypeBasic || (r.Type == TypeECR && r.IsProtected())
+}
 
 // ServerURL is how clients reach the registry: scheme://host[:port].
 func (r *Registry) ServerURL() string { return r.Scheme + "://" + r.Host }

@@ -210,7 +210,7 @@ func (v *checker) azureCredentials(reg *Registry, c *Credentials, rp string) {
 		v.clientID(c, p, true)
 		switch {
 		case c.CertificateFile == "":
-			v.errf(p+".certificateFile", "is required for clientCertificate: a PEM file holding the certificate and its private key")
+			v.errf(p+".certificateFile", "is required for clientCertificate: a PEM file holding the certificate and its unencrypted private key, or a PKCS#12 file with certificatePasswordFile")
 		case !filepath.IsAbs(c.CertificateFile):
 			v.errf(p+".certificateFile", "must be an absolute path")
 		}

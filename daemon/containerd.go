@@ -16,8 +16,8 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // hostsMarker is the first line of every hosts.toml the daemon writes. A
@@ -69,7 +69,7 @@ type containerdSink struct {
 // key worked out once per config (zero for Basic registries).
 type sinkRegistry struct {
 	reg *config.Registry
-	key ecrtoken.Key
+	key tokensource.Key
 }
 
 func newContainerdSink(log *slog.Logger, tokens tokenSource) *containerdSink {
@@ -89,10 +89,10 @@ func (c *containerdSink) apply(cfg *config.Config) {
 	keep := map[string]bool{}
 	if dir != "" {
 		for _, r := range cfg.Registries {
-			if (r.Type == config.TypeBasic || r.IsProtected()) && r.ForNode() {
+			if r.ForHostsTOML() && r.ForNode() {
 				sr := sinkRegistry{reg: r}
 				if r.IsProtected() {
-					sr.key = ecrtoken.KeyOf(r)
+					sr.key = tokensource.KeyOf(r)
 				}
 				regs = append(regs, sr)
 				keep[r.Host] = true
@@ -117,7 +117,7 @@ func (c *containerdSink) apply(cfg *config.Config) {
 // refreshed is the token store's onRefresh hook: it rewrites the files of
 // every registry sharing the identity. A failed refresh changes nothing:
 // the last good token stays in the files until a new one comes.
-func (c *containerdSink) refreshed(key ecrtoken.Key, err error) {
+func (c *containerdSink) refreshed(key tokensource.Key, err error) {
 	if err != nil {
 		return
 	}
@@ -156,7 +156,7 @@ func (c *containerdSink) write(reg *config.Registry) {
 		if !ok {
 			return // no token yet: a file from an earlier run stays as it is
 		}
-		user, pass = "AWS", tok.Password
+		user, pass = reg.User(), tok.Password
 	}
 	if pass.IsZero() {
 		return

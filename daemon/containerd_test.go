@@ -18,9 +18,9 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // parsedHosts is containerd's hosts.toml as containerd reads it.
@@ -343,17 +343,17 @@ func TestContainerdWriteFailure(t *testing.T) {
 // fakeTokens is a tokenSource with answers a test sets.
 type fakeTokens struct {
 	mu   sync.Mutex
-	toks map[ecrtoken.Key]creds.Token
+	toks map[tokensource.Key]creds.Token
 }
 
 func (f *fakeTokens) current(reg *config.Registry) (creds.Token, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	tok, ok := f.toks[ecrtoken.KeyOf(reg)]
+	tok, ok := f.toks[tokensource.KeyOf(reg)]
 	return tok, ok
 }
 
-func (f *fakeTokens) set(key ecrtoken.Key, tok creds.Token) {
+func (f *fakeTokens) set(key tokensource.Key, tok creds.Token) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.toks[key] = tok
@@ -366,9 +366,9 @@ func TestContainerdSinkFollowsTheStore(t *testing.T) {
 	dir := t.TempDir()
 	cfg := parse(t, containerdConfig(dir, ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")))
 	reg := cfg.Registries[0]
-	key := ecrtoken.KeyOf(reg)
+	key := tokensource.KeyOf(reg)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	store := &fakeTokens{toks: map[ecrtoken.Key]creds.Token{}}
+	store := &fakeTokens{toks: map[tokensource.Key]creds.Token{}}
 	s := newContainerdSink(slog.New(slog.DiscardHandler), store)
 
 	s.apply(cfg)

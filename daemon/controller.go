@@ -15,9 +15,8 @@ import (
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/buildinfo"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/kubesink"
-	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // ControllerOptions configure RunController. ConfigPath, Client and
@@ -62,16 +61,15 @@ func RunController(ctx context.Context, opts ControllerOptions) error {
 	}
 	k := cfg.KubernetesSettings()
 	reg := prometheus.NewRegistry()
-	refreshes, awsCalls := newRefreshCounter(), newAWSCallCounter()
+	refreshes, awsCalls, tokenRequests := newRefreshCounter(), newAWSCallCounter(), newTokenRequestCounter()
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ocicred_build_info",
 		Help: "Version and commit of the running program."}, []string{"version", "commit"})
 	info.WithLabelValues(buildinfo.Version, buildinfo.Commit).Set(1)
-	reg.MustRegister(refreshes, awsCalls, info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := &metrics{reg: reg, refreshes: refreshes, awsCalls: awsCalls}
+	reg.MustRegister(refreshes, awsCalls, tokenRequests, info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{reg: reg, refreshes: refreshes, awsCalls: awsCalls, tokenRequests: tokenRequests}
 	if opts.Fetch == nil {
-		f := ecrtoken.NewFetcher()
-		f.OnCall = m.awsCall
-		f.Log = opts.Logger.With("component", "aws-sdk")
+		f := tokensource.NewFetcher(tokensource.Options{OnAWSCall: m.awsCall, OnFetch: m.tokenRequest,
+			Log: opts.Logger.With("component", "cloud-sdk")})
 		opts.Fetch = f.Fetch
 	}
 	start := func(lctx context.Context) kubesink.Source {
@@ -107,7 +105,7 @@ type engine struct {
 func newEngine(fetch FetchFunc, m *metrics, log *slog.Logger) *engine {
 	e := &engine{tokens: newTokenStore(fetch, realClock{}, log.With("component", "refresh")),
 		log: log, changed: make(chan struct{}, 1)}
-	e.tokens.onRefresh = func(_ ecrtoken.Key, names []string, _ creds.Token, err error) {
+	e.tokens.onRefresh = func(_ tokensource.Key, names []string, _ creds.Token, err error) {
 		m.refreshed(names, err)
 		e.notify()
 	}
@@ -166,19 +164,21 @@ func (e *engine) Changed() <-chan struct{} { return e.changed }
 
 // Snapshot implements kubesink.Source.
 func (e *engine) Snapshot() *kubesink.Snapshot {
-	cfg := e.cfg.Load()
+	cfg, ids := e.cfg.Load(), e.tokens.snapshot().ids
 	snap := &kubesink.Snapshot{Config: cfg, Tokens: map[string]creds.Token{}, Errors: map[string]string{}}
 	for _, r := range cfg.Registries {
 		if !r.IsProtected() {
 			continue
 		}
-		if tok, ok := e.tokens.lastToken(r); ok {
-			snap.Tokens[r.Name] = tok
+		st, ok := ids[e.tokens.keyOf(r)]
+		if !ok {
+			continue
 		}
-		var st localapi.RegistryStatus
-		e.tokens.status(r, &st)
-		if st.LastError != "" {
-			snap.Errors[r.Name] = st.LastError
+		if !st.tok.ExpiresAt.IsZero() {
+			snap.Tokens[r.Name] = st.tok
+		}
+		if st.lastErr != nil {
+			snap.Errors[r.Name] = st.lastErr.Error()
 		}
 	}
 	return snap

@@ -21,8 +21,8 @@ import (
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/access"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/tokencache"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // Options configure a Daemon. Only ConfigPath is required.
@@ -97,9 +97,8 @@ func New(opts Options) *Daemon {
 	d := &Daemon{log: opts.Logger, sockGID: -1}
 	d.metrics = newMetrics(d)
 	if opts.Fetch == nil {
-		f := ecrtoken.NewFetcher()
-		f.OnCall = d.metrics.awsCall
-		f.Log = opts.Logger.With("component", "aws-sdk")
+		f := tokensource.NewFetcher(tokensource.Options{OnAWSCall: d.metrics.awsCall, OnFetch: d.metrics.tokenRequest,
+			Log: opts.Logger.With("component", "cloud-sdk")})
 		opts.Fetch = f.Fetch
 	}
 	if abs, err := filepath.Abs(opts.ConfigPath); err == nil {
@@ -129,7 +128,7 @@ func New(opts Options) *Daemon {
 		d.tokens.cache = tokencache.New(opts.StateDir, opts.Clock.Now)
 	}
 	d.containerd = newContainerdSink(opts.Logger.With("component", "containerd"), d.tokens)
-	d.tokens.onRefresh = func(key ecrtoken.Key, names []string, tok creds.Token, err error) {
+	d.tokens.onRefresh = func(key tokensource.Key, names []string, tok creds.Token, err error) {
 		d.containerd.refreshed(key, err)
 		d.metrics.refreshed(names, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // eventGuard bounds every wait for an event: it turns an event that never
@@ -132,7 +132,7 @@ func refreshDone(name string) string   { return "refresh " + name } // either
 // a wait for refreshed("prod") returns, prod's hosts.toml is written.
 func hookRefreshes(s *tokenStore, ev *events) {
 	orig := s.onRefresh
-	s.onRefresh = func(key ecrtoken.Key, names []string, tok creds.Token, err error) {
+	s.onRefresh = func(key tokensource.Key, names []string, tok creds.Token, err error) {
 		if orig != nil {
 			orig(key, names, tok, err)
 		}

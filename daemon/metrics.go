@@ -14,9 +14,8 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/ocicred/ocicred/internal/buildinfo"
-	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // metrics are the daemon's Prometheus series. Every label has a bounded
@@ -26,16 +25,19 @@ type metrics struct {
 	reg       *prometheus.Registry
 	refreshes *prometheus.CounterVec
 	awsCalls  *prometheus.CounterVec
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	reloads   *prometheus.CounterVec
+	// tokenRequests counts token requests to every cloud.
+	tokenRequests *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	reloads       *prometheus.CounterVec
 }
 
 func newMetrics(d *Daemon) *metrics {
 	m := &metrics{
-		reg:       prometheus.NewRegistry(),
-		refreshes: newRefreshCounter(),
-		awsCalls:  newAWSCallCounter(),
+		reg:           prometheus.NewRegistry(),
+		refreshes:     newRefreshCounter(),
+		awsCalls:      newAWSCallCounter(),
+		tokenRequests: newTokenRequestCounter(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_requests_total",
 			Help: "Credential requests by client (helper, kubelet, cli, other) and result."}, []string{"client", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ocicred_request_duration_seconds",
@@ -47,7 +49,7 @@ func newMetrics(d *Daemon) *metrics {
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ocicred_build_info",
 		Help: "Version and commit of the running daemon."}, []string{"version", "commit"})
 	info.WithLabelValues(buildinfo.Version, buildinfo.Commit).Set(1)
-	m.reg.MustRegister(m.refreshes, m.awsCalls, m.requests, m.latency, m.reloads, info,
+	m.reg.MustRegister(m.refreshes, m.awsCalls, m.tokenRequests, m.requests, m.latency, m.reloads, info,
 		&expiryCollector{d: d}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -56,8 +58,16 @@ func newMetrics(d *Daemon) *metrics {
 // which the daemon and the controller both serve.
 func newRefreshCounter() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_token_refreshes_total",
-		Help: "ECR token refreshes by registry, result (success, failure) and reason (the AWS error code)."},
+		Help: "Token refreshes (ECR, GAR, ACR) by registry, result (success, failure) and reason (the cloud's error code)."},
 		[]string{"registry", "result", "reason"})
+}
+
+// newTokenRequestCounter counts token requests by registry type (ecr,
+// gar, acr) and result: AWS's own calls are in ocicred_aws_calls_total,
+// this one covers every cloud alike.
+func newTokenRequestCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ocicred_token_requests_total",
+		Help: "Token requests to a cloud by registry type (ecr, gar, acr) and result (ok, error)."}, []string{"type", "result"})
 }
 
 func newAWSCallCounter() *prometheus.CounterVec {
@@ -76,21 +86,17 @@ func (m *metrics) refreshed(names []string, err error) {
 	}
 }
 
-// errorReason is an AWS error code, "NoCredentials", "timeout",
-// "clock_skew" or "other".
-func errorReason(err error) string {
-	var ae *ecrtoken.Failure
-	switch {
-	case errors.As(err, &ae) && ae.Code != "":
-		return ae.Code
-	case errors.As(err, &ae) && ae.Kind == ecrtoken.KindNoCredentials:
-		return "NoCredentials"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, creds.ErrClockSkew):
-		return "clock_skew"
+// errorReason is the cloud's error code, "NoCredentials", "timeout",
+// "clock_skew" or "other" (tokensource.Reason).
+func errorReason(err error) string { return tokensource.Reason(err) }
+
+// tokenRequest counts one token request to a cloud, by registry type.
+func (m *metrics) tokenRequest(typ string, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
 	}
-	return "other"
+	m.tokenRequests.WithLabelValues(typ, result).Inc()
 }
 
 func (m *metrics) awsCall(api string, err error) {
@@ -117,7 +123,7 @@ func (m *metrics) request(client, result string, took time.Duration) {
 type expiryCollector struct{ d *Daemon }
 
 var expiryDesc = prometheus.NewDesc("ocicred_token_expiry_seconds",
-	"Seconds until the registry's current ECR token expires (negative: expired).", []string{"registry"}, nil)
+	"Seconds until the registry's current token (ECR, GAR or ACR) expires (negative: expired).", []string{"registry"}, nil)
 
 func (c *expiryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- expiryDesc }
 

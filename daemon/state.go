@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"time"
+
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/localapi"
 )
@@ -22,6 +24,7 @@ func newState(cfg *config.Config, tokens *tokenStore, containerd *containerdSink
 // status reports every registry's state.
 func (s *state) status() []localapi.RegistryStatus {
 	out := make([]localapi.RegistryStatus, 0, len(s.cfg.Registries))
+	snap, now := s.tokens.snapshot(), s.tokens.clock.Now()
 	for _, r := range s.cfg.Registries {
 		rs := localapi.RegistryStatus{Name: r.Name, Type: r.Type, Endpoint: r.Endpoint}
 		switch {
@@ -30,13 +33,56 @@ func (s *state) status() []localapi.RegistryStatus {
 		case !r.IsProtected():
 			rs.State = localapi.StateAnonymous
 		default:
-			s.tokens.status(r, &rs)
+			tokenStatus(snap.ids[s.tokens.keyOf(r)], now, &rs)
 		}
 		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
 			rs.Note = config.NodeWideNote
+		}
+		if r.IsProtected() && !r.ForHostsTOML() {
+			rs.Note = joinNote(rs.Note, config.HostsTOMLNote)
 		}
 		s.containerd.status(r, &rs)
 		out = append(out, rs)
 	}
 	return out
+}
+
+// joinNote adds note to what a registry's status note says already.
+func joinNote(have, note string) string {
+	if have == "" {
+		return note
+	}
+	return have + "; " + note
+}
+
+// tokenStatus fills the token fields of a token registry's status from
+// its identity's published state (nil: no fetch has finished yet). The
+// wire's states and time format are the local API's (spec, "ocicred
+// status --json").
+func tokenStatus(st *identityState, now time.Time, rs *localapi.RegistryStatus) {
+	if st == nil {
+		rs.State = localapi.StatePending
+		return
+	}
+	rs.ExpiresAt, rs.RefreshedAt, rs.NextRefreshAt = rfc3339(st.tok.ExpiresAt), rfc3339(st.refreshedAt), rfc3339(st.nextAt)
+	rs.ClockSkewSeconds = int64(st.tok.Skew / time.Second)
+	rs.LastError = ""
+	if st.lastErr != nil {
+		rs.LastError = st.lastErr.Error()
+	}
+	switch {
+	case !st.tok.ExpiresAt.IsZero() && now.Before(st.tok.ExpiresAt):
+		rs.State = localapi.StateReady
+	case st.lastErr != nil:
+		rs.State = localapi.StateError
+	default:
+		rs.State = localapi.StatePending
+	}
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

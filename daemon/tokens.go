@@ -13,9 +13,8 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
-	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
 // Refresh timing.
@@ -45,7 +44,7 @@ func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // tokenStore keeps one refresh loop per (identity, region): every
-// registry whose ecrtoken.Key is equal shares its token and its one
+// registry whose tokensource.Key is equal shares its token and its one
 // GetAuthorizationToken call.
 type tokenStore struct {
 	fetch FetchFunc
@@ -55,53 +54,102 @@ type tokenStore struct {
 	// daemon serves tokens still valid without waiting on AWS.
 	cache *tokencache.Cache
 	// onRefresh, when set, hears about each refresh (metrics, sinks).
-	onRefresh func(key ecrtoken.Key, names []string, tok creds.Token, err error)
+	onRefresh func(key tokensource.Key, names []string, tok creds.Token, err error)
 
 	mu      sync.Mutex
-	entries map[ecrtoken.Key]*tokenEntry
-	// keys memoises ecrtoken.KeyOf (a SHA-256 over the credentials) for
+	entries map[tokensource.Key]*tokenEntry
+	// snap is the published state of every identity. Its writers (each
+	// loop, and retire) hold mu; its readers hold nothing.
+	snap atomic.Pointer[snapshot]
+	// keys memoises tokensource.KeyOf (a SHA-256 over the credentials) for
 	// the registries of the configs being served, so that a request or a
 	// status finds its identity without hashing. prepare adds the new
 	// config's, retire keeps only those; a miss (a config already
 	// retired) hashes.
-	keys atomic.Pointer[map[*config.Registry]ecrtoken.Key]
+	keys atomic.Pointer[map[*config.Registry]tokensource.Key]
 }
 
-// tokenEntry is one identity's token and refresh loop.
+// tokenEntry is one identity's refresh loop: what drives it, not what it
+// found (that is published in the store's snapshot).
 type tokenEntry struct {
 	reg    *config.Registry // the registry the loop fetches for (any of those sharing the key)
-	names  []string         // every registry sharing it, for logs
 	first  chan struct{}    // closed once the first fetch has finished, well or not
 	kick   chan struct{}    // refresh now: a request found the token expired
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu          sync.Mutex
+	mu    sync.Mutex
+	names []string // every registry sharing it, for logs; prepare updates it
+}
+
+// identityState is one identity's token as the engine last published it:
+// never changed once published (a change publishes a new one).
+type identityState struct {
 	tok         creds.Token
-	refreshedAt time.Time
+	refreshedAt time.Time // zero: no fetch has succeeded in this run
 	nextAt      time.Time
 	lastErr     error
-	failures    int
+	failures    int // failed fetches in a row
+}
+
+// snapshot is every identity's state at one moment: an immutable map,
+// replaced whole on every change, so that readers (requests, status,
+// metrics, the sinks) take one consistent view without a lock.
+type snapshot struct {
+	ids map[tokensource.Key]*identityState
 }
 
 func newTokenStore(fetch FetchFunc, clock Clock, log *slog.Logger) *tokenStore {
-	return &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[ecrtoken.Key]*tokenEntry{}}
+	s := &tokenStore{fetch: fetch, clock: clock, log: log, entries: map[tokensource.Key]*tokenEntry{}}
+	s.snap.Store(&snapshot{ids: map[tokensource.Key]*identityState{}})
+	return s
+}
+
+// snapshot is the newest published state of every identity.
+func (s *tokenStore) snapshot() *snapshot { return s.snap.Load() }
+
+// publish sets the state of key in a new snapshot, if e is still the
+// loop of key: a loop that retire has stopped publishes nothing, so it
+// cannot overwrite the state of a loop started for the same key since.
+func (s *tokenStore) publish(e *tokenEntry, key tokensource.Key, st *identityState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries[key] != e {
+		return
+	}
+	s.publishLocked(func(ids map[tokensource.Key]*identityState) { ids[key] = st })
+}
+
+// publishLocked publishes a copy of the snapshot that change has edited.
+// s.mu is held.
+func (s *tokenStore) publishLocked(change func(map[tokensource.Key]*identityState)) {
+	old := s.snap.Load().ids
+	ids := make(map[tokensource.Key]*identityState, len(old)+1)
+	maps.Copy(ids, old)
+	change(ids)
+	s.snap.Store(&snapshot{ids: ids})
+}
+
+// state is the published state of reg's identity.
+func (s *tokenStore) state(reg *config.Registry) (*identityState, bool) {
+	st, ok := s.snap.Load().ids[s.keyOf(reg)]
+	return st, ok
 }
 
 // keyOf is reg's identity key.
-func (s *tokenStore) keyOf(reg *config.Registry) ecrtoken.Key {
+func (s *tokenStore) keyOf(reg *config.Registry) tokensource.Key {
 	if m := s.keys.Load(); m != nil {
 		if k, ok := (*m)[reg]; ok {
 			return k
 		}
 	}
-	return ecrtoken.KeyOf(reg)
+	return tokensource.KeyOf(reg)
 }
 
 // remember sets the memo of keyOf to want's registries, and to those it
 // has already when keepOld is set.
-func (s *tokenStore) remember(want map[ecrtoken.Key][]*config.Registry, keepOld bool) {
-	m := map[*config.Registry]ecrtoken.Key{}
+func (s *tokenStore) remember(want map[tokensource.Key][]*config.Registry, keepOld bool) {
+	m := map[*config.Registry]tokensource.Key{}
 	if old := s.keys.Load(); old != nil && keepOld {
 		maps.Copy(m, *old)
 	}
@@ -114,8 +162,8 @@ func (s *tokenStore) remember(want map[ecrtoken.Key][]*config.Registry, keepOld 
 }
 
 // identities groups cfg's protected registries by identity key.
-func (s *tokenStore) identities(cfg *config.Config) map[ecrtoken.Key][]*config.Registry {
-	want := map[ecrtoken.Key][]*config.Registry{}
+func (s *tokenStore) identities(cfg *config.Config) map[tokensource.Key][]*config.Registry {
+	want := map[tokensource.Key][]*config.Registry{}
 	for _, r := range cfg.Registries {
 		if r.IsProtected() {
 			k := s.keyOf(r)
@@ -133,7 +181,7 @@ func (s *tokenStore) identities(cfg *config.Config) map[ecrtoken.Key][]*config.R
 // never held while reading the cache.
 func (s *tokenStore) prepare(cfg *config.Config) {
 	type start struct {
-		key   ecrtoken.Key
+		key   tokensource.Key
 		reg   *config.Registry
 		names []string
 	}
@@ -152,14 +200,14 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 			e.mu.Unlock()
 			continue
 		}
-		starts = append(starts, start{k, ecrtoken.DualStackFirst(regs)[0], names})
+		starts = append(starts, start{k, tokensource.Representative(regs)[0], names})
 	}
 	s.mu.Unlock()
 	for _, st := range starts {
 		seed := s.seed(st.key, st.names) // disk I/O, outside the lock
 		ctx, cancel := context.WithCancel(context.Background())
 		e := &tokenEntry{reg: st.reg, names: st.names, first: make(chan struct{}), kick: make(chan struct{}, 1),
-			cancel: cancel, done: make(chan struct{}), tok: seed}
+			cancel: cancel, done: make(chan struct{})}
 		s.mu.Lock()
 		if _, raced := s.entries[st.key]; raced { // another prepare started it meanwhile
 			s.mu.Unlock()
@@ -168,7 +216,7 @@ func (s *tokenStore) prepare(cfg *config.Config) {
 		}
 		s.entries[st.key] = e
 		s.mu.Unlock()
-		go s.loop(ctx, st.key, e)
+		go s.loop(ctx, st.key, e, seed)
 	}
 }
 
@@ -186,11 +234,27 @@ func (s *tokenStore) retire(cfg *config.Config) {
 			gone = append(gone, e)
 		}
 	}
+	if len(gone) > 0 {
+		s.publishLocked(func(ids map[tokensource.Key]*identityState) {
+			for k := range ids {
+				if _, ok := want[k]; !ok {
+					delete(ids, k)
+				}
+			}
+		})
+	}
 	s.mu.Unlock()
 	for _, e := range gone {
 		<-e.done
-		s.log.Info("token refresh stopped", "registries", e.names)
+		s.log.Info("token refresh stopped", "registries", e.logNames())
 	}
+}
+
+// logNames is the names of the registries sharing e, for logs.
+func (e *tokenEntry) logNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.names
 }
 
 // sync is prepare then retire, for a store no request reads yet (start)
@@ -206,7 +270,7 @@ func (s *tokenStore) close() { s.retire(&config.Config{}) }
 // loop fetches, then sleeps until the next refresh, until ctx is done. A
 // token seeded from the cache is served at once and refreshed at about
 // half its remaining life.
-func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) {
+func (s *tokenStore) loop(ctx context.Context, key tokensource.Key, e *tokenEntry, seed creds.Token) {
 	defer close(e.done)
 	firstDone := false
 	defer func() {
@@ -215,14 +279,12 @@ func (s *tokenStore) loop(ctx context.Context, key ecrtoken.Key, e *tokenEntry) 
 		}
 	}()
 	var wait time.Duration
-	if !e.tok.ExpiresAt.IsZero() {
+	if !seed.ExpiresAt.IsZero() {
+		wait = refreshAfter(seed.ExpiresAt.Sub(s.clock.Now()))
+		s.publish(e, key, &identityState{tok: seed, nextAt: s.clock.Now().Add(wait)})
 		close(e.first)
 		firstDone = true
-		wait = refreshAfter(e.tok.ExpiresAt.Sub(s.clock.Now()))
-		e.mu.Lock()
-		e.nextAt = s.clock.Now().Add(wait)
-		e.mu.Unlock()
-		s.log.Info("token from the state cache", "registries", e.names, "expiresAt", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+		s.log.Info("token from the state cache", "registries", e.logNames(), "expiresAt", seed.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	for {
 		if wait > 0 && !s.sleep(ctx, e, wait) {
@@ -259,7 +321,7 @@ func (s *tokenStore) sleep(ctx context.Context, e *tokenEntry, d time.Duration) 
 // seed is a token still valid from the cache for key (the registries
 // sharing it are names, whose files of the old layout are migrated first);
 // zero when there is none.
-func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
+func (s *tokenStore) seed(key tokensource.Key, names []string) creds.Token {
 	if s.cache == nil {
 		return creds.Token{}
 	}
@@ -274,7 +336,7 @@ func (s *tokenStore) seed(key ecrtoken.Key, names []string) creds.Token {
 }
 
 // persist writes a fresh token to the identity's cache file.
-func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) {
+func (s *tokenStore) persist(key tokensource.Key, names []string, tok creds.Token) {
 	if s.cache == nil {
 		return
 	}
@@ -285,7 +347,7 @@ func (s *tokenStore) persist(key ecrtoken.Key, names []string, tok creds.Token) 
 
 // record stores a fetch's outcome and returns how long to wait until the
 // next one.
-func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
+func (s *tokenStore) record(key tokensource.Key, e *tokenEntry, tok creds.Token, err error) time.Duration {
 	now := s.clock.Now()
 	if err == nil {
 		// Expired on arrival: fetching again at once would loop every
@@ -294,28 +356,32 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 			tok = creds.Token{}
 		}
 	}
-	e.mu.Lock()
+	prev, _ := s.snap.Load().ids[key]
+	if prev == nil {
+		prev = &identityState{}
+	}
+	next := *prev
 	var wait time.Duration
 	if err == nil {
-		e.tok, e.refreshedAt, e.lastErr, e.failures = tok, now, nil, 0
+		next.tok, next.refreshedAt, next.lastErr, next.failures = tok, now, nil, 0
 		wait = refreshAfter(tok.ExpiresAt.Sub(now))
 	} else {
-		e.lastErr = err
-		e.failures++
-		wait = backoff(e.failures)
+		next.lastErr = err
+		next.failures++
+		wait = backoff(next.failures)
 		// Never sleep past the current token's expiry without trying.
-		if left := e.tok.ExpiresAt.Sub(now); left > 0 && wait > left {
+		if left := next.tok.ExpiresAt.Sub(now); left > 0 && wait > left {
 			wait = left
 		}
 	}
-	e.nextAt = now.Add(wait)
-	names, failures := e.names, e.failures
-	lastGood := e.tok.ExpiresAt.After(now)
-	e.mu.Unlock()
+	next.nextAt = now.Add(wait)
+	s.publish(e, key, &next)
+	names, failures := e.logNames(), next.failures
+	lastGood := next.tok.ExpiresAt.After(now)
 
 	if err == nil {
 		s.persist(key, names, tok)
-		s.log.Info("token refreshed", "registries", names, "identity", ecrtoken.Describe(e.reg),
+		s.log.Info("token refreshed", "registries", names, "identity", tokensource.Describe(e.reg),
 			"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "next", wait.Round(time.Second))
 	} else {
 		msg := "token refresh failed; no token to serve until one succeeds"
@@ -323,12 +389,24 @@ func (s *tokenStore) record(key ecrtoken.Key, e *tokenEntry, tok creds.Token, er
 			msg = "token refresh failed; serving the last good token until it expires"
 		}
 		s.log.Warn(msg, "registries", names,
-			"identity", ecrtoken.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
+			"identity", tokensource.Describe(e.reg), "err", err, "failures", failures, "retryIn", wait.Round(time.Millisecond))
 	}
 	if s.onRefresh != nil {
 		s.onRefresh(key, names, tok, err)
 	}
 	return wait
+}
+
+// cloudName names the cloud a registry type's tokens come from, for
+// messages.
+func cloudName(typ string) string {
+	switch typ {
+	case config.TypeGAR:
+		return "Google"
+	case config.TypeACR:
+		return "Azure"
+	}
+	return "AWS"
 }
 
 // refreshAfter is about half a token's remaining life, jittered.
@@ -361,12 +439,14 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 	select {
 	case <-e.first:
 	case <-ctx.Done():
-		return creds.Token{}, errors.New("first token not there yet: AWS has not answered; see ocicred status")
+		return creds.Token{}, fmt.Errorf("first token not there yet: %s has not answered; see ocicred status", cloudName(reg.Type))
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	st, ok := s.snap.Load().ids[s.keyOf(reg)]
+	if !ok {
+		st = &identityState{}
+	}
 	now := s.clock.Now()
-	if !e.tok.ExpiresAt.IsZero() && !now.Before(e.tok.ExpiresAt) {
+	if !st.tok.ExpiresAt.IsZero() && !now.Before(st.tok.ExpiresAt) {
 		// Expired while the loop sleeps (the wall clock jumped, or the
 		// machine slept): wake it.
 		select {
@@ -375,16 +455,16 @@ func (s *tokenStore) Token(ctx context.Context, reg *config.Registry) (creds.Tok
 		}
 	}
 	switch {
-	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
-		return e.tok, nil
-	case e.tok.ExpiresAt.IsZero() && e.lastErr != nil:
-		return creds.Token{}, e.lastErr
-	case e.tok.ExpiresAt.IsZero():
+	case !st.tok.ExpiresAt.IsZero() && now.Before(st.tok.ExpiresAt):
+		return st.tok, nil
+	case st.tok.ExpiresAt.IsZero() && st.lastErr != nil:
+		return creds.Token{}, st.lastErr
+	case st.tok.ExpiresAt.IsZero():
 		return creds.Token{}, errors.New("registry is no longer in the config")
-	case e.lastErr != nil:
-		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", e.tok.ExpiresAt.UTC().Format(time.RFC3339), e.lastErr)
+	case st.lastErr != nil:
+		return creds.Token{}, fmt.Errorf("token expired at %s and refresh fails: %w", st.tok.ExpiresAt.UTC().Format(time.RFC3339), st.lastErr)
 	}
-	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", e.tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return creds.Token{}, fmt.Errorf("token expired at %s; refresh pending", st.tok.ExpiresAt.UTC().Format(time.RFC3339))
 }
 
 // firstPending reports whether reg's identity still waits for its first
@@ -414,45 +494,11 @@ func (s *tokenStore) current(reg *config.Registry) (creds.Token, bool) {
 
 // lastToken is the newest token of reg's identity, expired or not.
 func (s *tokenStore) lastToken(reg *config.Registry) (creds.Token, bool) {
-	e, ok := s.entry(reg)
+	st, ok := s.state(reg)
 	if !ok {
 		return creds.Token{}, false
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.tok, !e.tok.ExpiresAt.IsZero()
-}
-
-// status fills the token fields of a protected ECR registry's status.
-func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
-	e, ok := s.entry(reg)
-	if !ok {
-		rs.State = localapi.StatePending
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := s.clock.Now()
-	rs.ExpiresAt, rs.RefreshedAt, rs.NextRefreshAt = rfc3339(e.tok.ExpiresAt), rfc3339(e.refreshedAt), rfc3339(e.nextAt)
-	rs.LastError = ""
-	if e.lastErr != nil {
-		rs.LastError = e.lastErr.Error()
-	}
-	switch {
-	case !e.tok.ExpiresAt.IsZero() && now.Before(e.tok.ExpiresAt):
-		rs.State = localapi.StateReady
-	case e.lastErr != nil:
-		rs.State = localapi.StateError
-	default:
-		rs.State = localapi.StatePending
-	}
-}
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
+	return st.tok, !st.tok.ExpiresAt.IsZero()
 }
 
 // entry is the loop serving reg's identity.

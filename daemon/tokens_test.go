@@ -485,3 +485,8 @@ func TestDualStackNameSharesTheIdentity(t *testing.T) {
 		t.Errorf("the two names got different tokens: %v, %v", errA, errB)
 	}
 }
+
+// status is what state.status shows of reg's token fields.
+func (s *tokenStore) status(reg *config.Registry, rs *localapi.RegistryStatus) {
+	tokenStatus(s.snapshot().ids[s.keyOf(reg)], s.clock.Now(), rs)
+}

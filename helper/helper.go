@@ -39,6 +39,14 @@ type Options struct {
 	// the fallback's note that tokens cannot be cached (so every pull
 	// waits for AWS). main passes os.Stderr; nil discards.
 	Warn io.Writer
+	// CacheDir is the token cache folder whose index of daemon-less
+	// answers get tries, when the daemon is down, before Fallback; empty:
+	// cachedir.Dir(), the folder `ocicred get` uses.
+	CacheDir string
+	// Now and LookupEnv stand for time.Now and os.LookupEnv (the token's
+	// remaining life, the variables a recorded answer read); nil: those.
+	Now       func() time.Time
+	LookupEnv func(string) (string, bool)
 }
 
 // Helper implements credentials.Helper.
@@ -65,6 +73,12 @@ func New(opts Options) *Helper {
 	if opts.FallbackList == nil {
 		opts.FallbackList = fb.list
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
 	if opts.DaemonTimeout <= 0 {
 		opts.DaemonTimeout = localapi.DaemonDeadline
 	}
@@ -75,9 +89,11 @@ func New(opts Options) *Helper {
 }
 
 // Get answers the credentials of server: from the daemon, or, when it is
-// not reachable, from the fallback.
+// not reachable, from the token cache's index (fromIndex) while the answer
+// recorded there still holds, else from the fallback.
 func (h *Helper) Get(server string) (string, string, error) {
-	if _, err := hostkey.Key(server); err != nil {
+	host, err := hostkey.Key(server)
+	if err != nil {
 		return "", "", err
 	}
 	ctx := context.Background()
@@ -96,6 +112,12 @@ func (h *Helper) Get(server string) (string, string, error) {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	case errors.Is(err, localapi.ErrUnreachable):
 		fmt.Fprintf(h.opts.Debug, "ocicred: %v; answering without it\n", err)
+		hit, ierr := h.fromIndex(host)
+		if ierr == nil {
+			fmt.Fprintf(h.opts.Debug, "ocicred: %s: registry %s, token from the cache through the index (ocicred get not run)\n", server, hit.Registry)
+			return hit.User, hit.Password.Reveal(), nil
+		}
+		fmt.Fprintf(h.opts.Debug, "ocicred: %s: %v; running ocicred get\n", server, ierr)
 		return h.opts.Fallback(ctx, server, errors.Is(err, localapi.ErrNoAnswer))
 	}
 	return "", "", err

@@ -10,6 +10,7 @@ import (
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/regcheck"
+	"github.com/ocicred/ocicred/internal/resolve"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -73,15 +74,15 @@ func (g *globals) checkOne(ctx context.Context, r *config.Registry, noDaemon boo
 		}
 		return "anonymous access to " + r.ServerURL() + "/v2/ works", nil
 	}
-	res, err := g.resolve(ctx, r.Host, noDaemon)
+	res, err := resolve.Resolve(ctx, g.resolveOptions(noDaemon), r.Host, noDaemon)
 	switch {
 	case errors.Is(err, creds.ErrNotFound):
-		return "", fmt.Errorf("no credentials for this user: %s", res.reason)
+		return "", fmt.Errorf("no credentials for this user: %s", res.Reason)
 	case err != nil:
 		return "", fmt.Errorf("credentials: %w", err)
 	}
-	if err := regcheck.Check(ctx, r, res.user, res.secret); err != nil {
-		return "", fmt.Errorf("%s/v2/ as %s: %w", r.ServerURL(), res.user, err)
+	if err := regcheck.Check(ctx, r, res.User, res.Secret); err != nil {
+		return "", fmt.Errorf("%s/v2/ as %s: %w", r.ServerURL(), res.User, err)
 	}
-	return fmt.Sprintf("%s accepts the credentials of %s", r.ServerURL(), res.user), nil
+	return fmt.Sprintf("%s accepts the credentials of %s", r.ServerURL(), res.User), nil
 }

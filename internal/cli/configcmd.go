@@ -49,6 +49,9 @@ func (g *globals) validate(path string) error {
 		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
 			fmt.Fprintf(g.stdout, "%s: registries[%d] (%s): note: %s\n", path, i, r.Name, config.NodeWideNote)
 		}
+		if r.IsProtected() && !r.ForHostsTOML() && cfg.Containerd != nil && cfg.Containerd.HostsDir != "" {
+			fmt.Fprintf(g.stdout, "%s: registries[%d] (%s): note: %s\n", path, i, r.Name, config.HostsTOMLNote)
+		}
 	}
 	return nil
 }

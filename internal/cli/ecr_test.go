@@ -235,38 +235,6 @@ func TestGetECRWrongSecret(t *testing.T) {
 	}
 }
 
-// Without the daemon, a cached token with less than MinRemaining left is
-// refreshed first, but when AWS fails it is still served until it expires,
-// as the daemon serves its last good token (one rule for both); an AWS
-// failure with no cached token fails as before.
-func TestGetECRWithoutDaemonServesLastGoodToken(t *testing.T) {
-	srv := ecrFake(t, awsfake.WithTokenLifetime(3*time.Minute)) // under tokencache.MinRemaining
-	t.Setenv("OCICRED_CACHE_DIR", filepath.Join(t.TempDir(), "cache"))
-	t.Setenv("OCICRED_CLI_TEST_SK", ecrTestSecret)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, cfg, ecrTestConfigCL, 0o600)
-
-	first, stderr, code := ocicred(t, "get", "--no-daemon", "--config", cfg, ecrProdHost)
-	if code != 0 {
-		t.Fatalf("first get: exit %d, %s", code, stderr)
-	}
-	srv.Inject(awsfake.ServiceUnavailable, awsfake.ECRGetAuthorizationToken, awsfake.Forever)
-	srv.Reset()
-	second, stderr, code := ocicred(t, "get", "--no-daemon", "--config", cfg, ecrProdHost)
-	if code != 0 || second != first {
-		t.Errorf("with AWS down and a token of 3 minutes cached: exit %d, stderr %q; want the cached token", code, stderr)
-	}
-	if !strings.Contains(stderr, "serving the cached token until it expires") {
-		t.Errorf("stderr does not say the cached token was served: %q", stderr)
-	}
-	if n := srv.CallCount(awsfake.ECRGetAuthorizationToken); n == 0 {
-		t.Error("the short-lived token was served without trying AWS first")
-	}
-	if _, _, code := ocicred(t, "get", "--no-daemon", "--config", cfg, ecrRoleHost); code == 0 {
-		t.Error("with AWS down and nothing cached, get succeeded")
-	}
-}
-
 // modTime is path's modification time, zero when it cannot be read.
 func modTime(path string) time.Time {
 	fi, err := os.Stat(path)

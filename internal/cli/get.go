@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/spf13/cobra"
 
-	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/access"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/resolve"
 )
 
 // getAnswer is what `ocicred get` prints on stdout: the helper protocol's
@@ -50,9 +47,9 @@ out from the config file with this user's rights.`,
 }
 
 func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
-	res, err := g.resolve(ctx, host, noDaemon)
-	if res.reason != "" && !g.quiet {
-		fmt.Fprintln(g.stderr, res.reason)
+	res, err := resolve.Resolve(ctx, g.resolveOptions(noDaemon), host, noDaemon)
+	if res.Reason != "" && !g.quiet {
+		fmt.Fprintln(g.stderr, res.Reason)
 	}
 	switch {
 	case errors.Is(err, creds.ErrNotFound):
@@ -64,81 +61,15 @@ func (g *globals) get(ctx context.Context, host string, noDaemon bool) error {
 		fmt.Fprintln(g.stdout, err)
 		return exitWith(ExitFailure, nil)
 	}
-	return json.NewEncoder(g.stdout).Encode(getAnswer{ServerURL: host, Username: res.user, Secret: res.secret})
+	return json.NewEncoder(g.stdout).Encode(getAnswer{ServerURL: host, Username: res.User, Secret: res.Secret})
 }
 
-// resolution is an answer and why it is so.
-type resolution struct {
-	user, secret string
-	expiresAt    time.Time // zero for Basic credentials
-	reason       string    // for stderr
-}
-
-// resolve answers like the helper: from the daemon, else (or with
-// noDaemon) from the config file. The error is creds.ErrNotFound, or one
-// line naming the registry and what is wrong.
-func (g *globals) resolve(ctx context.Context, host string, noDaemon bool) (resolution, error) {
-	if _, err := config.HostKey(host); err != nil {
-		return resolution{}, err
+// resolveOptions are the resolver's options from the flags; the daemon's
+// socket is worked out only when the daemon is to be asked.
+func (g *globals) resolveOptions(noDaemon bool) resolve.Options {
+	opts := resolve.Options{ConfigPath: g.configPath, SkipSocket: g.skipSocket, ClientName: g.clientName, Quiet: g.quiet, Stderr: g.stderr}
+	if !noDaemon {
+		opts.Socket = g.socketPath()
 	}
-	if noDaemon {
-		return g.resolveLocal(ctx, host, "")
-	}
-	sock := g.socketPath()
-	if sock == g.skipSocket {
-		return g.resolveLocal(ctx, host, fmt.Sprintf("the daemon at %s gave no answer; answered from %s", sock, g.configPath))
-	}
-	client := localapi.NewClient(sock)
-	client.Name = g.clientName
-	client.Deadline = localapi.DaemonDeadline
-	got, err := client.Credentials(ctx, host)
-	switch {
-	case err == nil:
-		return resolution{user: got.Username, secret: got.Secret, expiresAt: got.ExpiresAt,
-			reason: "registry " + got.Registry + ": credentials from the daemon"}, nil
-	case errors.Is(err, localapi.ErrNotFound): // the wire's not_found, back to the domain's
-		var nf *localapi.NotFoundError
-		if errors.As(err, &nf) {
-			return resolution{reason: "the daemon: " + nf.Reason}, creds.ErrNotFound
-		}
-		return resolution{reason: host + " is not managed by ocicred, is an unprotected registry, or is not allowed for this user"}, creds.ErrNotFound
-	case errors.Is(err, localapi.ErrUnreachable):
-		return g.resolveLocal(ctx, host, fmt.Sprintf("%v at %s; answered from %s", err, sock, g.configPath))
-	}
-	return resolution{}, err
-}
-
-// localTimeout bounds the daemon-less answer's AWS work, so that a helper
-// call (a second at most to find the daemon gone, then this) ends within
-// 5 s, the contract's bound (spec, "Operating it").
-const localTimeout = 4 * time.Second
-
-// resolveLocal answers without the daemon, from what this user can read.
-func (g *globals) resolveLocal(ctx context.Context, host, why string) (resolution, error) {
-	prefix := ""
-	if why != "" {
-		prefix = why + ": "
-	}
-	cfg, err := config.Read(g.configPath)
-	if err != nil {
-		return resolution{reason: prefix + "cannot read the config, so nothing is managed for this user: " + err.Error()}, creds.ErrNotFound
-	}
-	reg, err := creds.Match(cfg, access.Self(), host)
-	switch {
-	case err != nil:
-		return resolution{reason: prefix + creds.NotFoundReason(cfg, reg, err, host)}, err
-	case g.clientName == localapi.ClientKubelet && !reg.ForNode():
-		return resolution{reason: fmt.Sprintf("%sregistry %s: %s", prefix, reg.Name, config.NodeWideNote)}, creds.ErrNotFound
-	}
-	if err := reg.ResolveSecrets(config.OS); err != nil {
-		return resolution{}, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, localTimeout)
-	defer cancel()
-	got, err := creds.Get(ctx, reg, g.localTokens(), time.Now())
-	if err != nil {
-		return resolution{}, err
-	}
-	return resolution{user: got.Username, secret: got.Secret.Reveal(), expiresAt: got.ExpiresAt,
-		reason: prefix + "registry " + reg.Name + ": credentials worked out without the daemon"}, nil
+	return opts
 }

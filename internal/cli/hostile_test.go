@@ -10,10 +10,8 @@ import (
 	"testing"
 
 	"github.com/ocicred/ocicred/config"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/kubeletplugin"
 	"github.com/ocicred/ocicred/internal/localapi"
-	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
 // config validate prints every error and quotes no value the file holds:
@@ -43,44 +41,6 @@ func TestValidateEchoesNoSecret(t *testing.T) {
 	}
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
-	}
-}
-
-// A token cache folder others may write to is not used: a token planted
-// there under the name a readable config gives away is never served, and
-// stderr says once per run, even with --quiet (the helper's fallback),
-// that tokens are not cached and how to fix it.
-func TestGetRefusesAnOpenTokenCache(t *testing.T) {
-	srv := ecrFake(t)
-	t.Setenv("OCICRED_CLI_TEST_SK", ecrTestSecret)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, cfg, ecrTestConfigCL, 0o600)
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := c.Registry("prod")
-	cache := t.TempDir()
-	if err := os.Chmod(cache, 0o1777); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("OCICRED_CACHE_DIR", cache)
-	planted := filepath.Join(cache, tokencache.Name(string(ecrtoken.KeyOf(reg))))
-	writeFile(t, planted, `{"password":"planted-token","expiresAt":"2099-01-01T00:00:00Z"}`, 0o600)
-
-	for run := range 2 {
-		stdout, stderr, code := ocicred(t, "get", "--no-daemon", "--quiet", "--config", cfg, ecrProdHost)
-		var ans struct{ Username, Secret string }
-		if err := json.Unmarshal([]byte(stdout), &ans); err != nil || code != 0 {
-			t.Fatalf("run %d: exit %d, stdout %q: %v", run, code, stdout, err)
-		}
-		if ans.Secret == "planted-token" || !srv.ValidToken(ans.Username, ans.Secret) {
-			t.Errorf("run %d: the token served is not the one AWS issued", run)
-		}
-		want := "ocicred: tokens are not cached, so every pull asks AWS: token cache: " + cache + " is open to other users (mode 0777); chmod 700 it\n"
-		if stderr != want {
-			t.Errorf("run %d: stderr %q\nwant %q", run, stderr, want)
-		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocicred/ocicred/internal/kubeletplugin"
 	"github.com/ocicred/ocicred/internal/localapi"
+	"github.com/ocicred/ocicred/internal/resolve"
 )
 
 func newKubeletProviderCmd(g *globals) *cobra.Command {
@@ -42,9 +43,9 @@ manage gets an empty auth.`,
 }
 
 func (g *globals) kubeletResolve(ctx context.Context, host string) (kubeletplugin.Answer, error) {
-	res, err := g.resolve(ctx, host, false)
+	res, err := resolve.Resolve(ctx, g.resolveOptions(false), host, false)
 	if err != nil {
 		return kubeletplugin.Answer{}, err
 	}
-	return kubeletplugin.Answer{Username: res.user, Password: res.secret, ExpiresAt: res.expiresAt}, nil
+	return kubeletplugin.Answer{Username: res.User, Password: res.Secret, ExpiresAt: res.ExpiresAt}, nil
 }

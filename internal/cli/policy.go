@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func newPolicyCmd(g *globals) *cobra.Command {
-	var full, trust bool
+	var full, trust, roles bool
 	var principal string
 	cmd := &cobra.Command{
 		Use:   "policy",
@@ -22,7 +23,9 @@ and sts:GetServiceBearerToken for ECR Public.
 
 --full prints the complete policy of the registry documentation instead.
 --trust prints, for every sts registry, the trust policy its role needs (with
-the sts:ExternalId condition when externalId is set), keyed by role ARN.`,
+the sts:ExternalId condition when externalId is set), keyed by role ARN.
+--roles prints, for every gar and acr registry, the role its identity needs:
+roles/artifactregistry.reader on Google, AcrPull on Azure.`,
 		Example: `  ocicred policy > ocicred-pull.json
   ocicred policy --trust --principal arn:aws:iam::111122223333:role/node`,
 		Args: cobra.NoArgs,
@@ -36,10 +39,17 @@ the sts:ExternalId condition when externalId is set), keyed by role ARN.`,
 				if err != nil {
 					return exitWith(ExitUsage, err)
 				}
-				if trust {
+				switch {
+				case roles:
+					_ = cfg.ResolveSecrets(config.OS) // the key's client_email, when readable
+					doc = iampolicy.Roles(cfg)
+				case trust:
 					doc = iampolicy.Trust(cfg, principal)
-				} else {
+				default:
 					doc = iampolicy.Minimal(cfg)
+					if n := len(iampolicy.Roles(cfg)); n > 0 {
+						fmt.Fprintf(g.stderr, "note: %d gar or acr registries need cloud roles, not IAM policies; run ocicred policy --roles\n", n)
+					}
 				}
 			}
 			enc := json.NewEncoder(g.stdout)
@@ -50,6 +60,7 @@ the sts:ExternalId condition when externalId is set), keyed by role ARN.`,
 	cmd.Flags().BoolVar(&full, "full", false, "print the complete policy of the registry documentation")
 	cmd.Flags().BoolVar(&trust, "trust", false, "print the trust policies of the roles that sts registries assume")
 	cmd.Flags().StringVar(&principal, "principal", "", "with --trust: the ARN of the node's identity that assumes the roles")
-	cmd.MarkFlagsMutuallyExclusive("full", "trust")
+	cmd.Flags().BoolVar(&roles, "roles", false, "print the Google and Azure roles that gar and acr registries need")
+	cmd.MarkFlagsMutuallyExclusive("full", "trust", "roles")
 	return cmd
 }

@@ -61,6 +61,9 @@ func printStatus(g *globals, st *localapi.Status) {
 		if r.Note != "" {
 			fmt.Fprintf(g.stdout, "\n%s: %s\n", r.Name, r.Note)
 		}
+		if r.ClockSkewSeconds != 0 {
+			fmt.Fprintf(g.stdout, "\n%s: the token issuer's clock is %+ds from this node's; tokens are scheduled from their own lifetime, measured here\n", r.Name, r.ClockSkewSeconds)
+		}
 	}
 }
 

@@ -78,8 +78,13 @@ type RegistryStatus struct {
 	RefreshedAt   string `json:"refreshedAt"`
 	NextRefreshAt string `json:"nextRefreshAt"`
 	LastError     string `json:"lastError"`
-	// Note says what the registry is left out of, and why (nodeWide).
+	// Note says what the registry is left out of, and why (nodeWide,
+	// hosts.toml for gar and acr).
 	Note string `json:"note,omitempty"`
+	// ClockSkewSeconds is the token issuer's clock minus the daemon's, in
+	// seconds, where the token tells (acr: its iat against when it
+	// arrived); absent when unknown or under a second.
+	ClockSkewSeconds int64 `json:"clockSkewSeconds,omitempty"`
 }
 
 // Registry states.

@@ -42,6 +42,9 @@ func Check(ctx context.Context, reg *config.Registry, user, password string) err
 	if err != nil {
 		return err
 	}
+	if reg.Type == config.TypeGAR || reg.Type == config.TypeACR {
+		base = sameHost{host: reg.Host, next: base}
+	}
 	auth := authn.Anonymous
 	if user != "" {
 		auth = authn.FromConfig(authn.AuthConfig{Username: user, Password: password})
@@ -69,6 +72,26 @@ func Check(ctx context.Context, reg *config.Registry, user, password string) err
 		return errors.New("the registry rejected the credentials (401 Unauthorized)")
 	}
 	return fmt.Errorf("GET /v2/ answered %s with these credentials", resp.Status)
+}
+
+// ErrForeignRealm: a registry's challenge sent the client to another host
+// than the configured endpoint.
+var ErrForeignRealm = errors.New("the registry's challenge points at another host")
+
+// sameHost refuses every request to another host than the configured
+// one: a gar or acr registry's Bearer challenge is followed only to its
+// own host, so that a cloud token never goes where a challenge says
+// (spec, "Other clouds"; GO-2026-6225).
+type sameHost struct {
+	host string
+	next http.RoundTripper
+}
+
+func (s sameHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != s.host {
+		return nil, fmt.Errorf("%w (%s, not %s); ocicred sends gar and acr credentials to the configured endpoint only", ErrForeignRealm, req.URL.Host, s.host)
+	}
+	return s.next.RoundTrip(req)
 }
 
 // maxCAFile bounds a CA bundle, in bytes: the system bundle is about 200 KiB.

@@ -147,10 +147,11 @@ func theStage(b *testing.B) *Stage {
 // with no daemon at all: its stage never starts one, and it runs before
 // BenchmarkGet starts the other stage's (it is first in this file, and go
 // test runs benchmarks in file order). `helper` is the helper's own
-// fallback: it finds no socket and runs `ocicred get`, which finds none
-// either and answers from the config and its token cache; `ocicred` is
-// `ocicred get --no-daemon`. The untimed first run fills the stage's own
-// cache with one AWS call; the timed runs make none.
+// daemon-down path: it finds no socket and answers from the token cache's
+// index without running `ocicred get` (the untimed first run runs it, and
+// it records the answer there); `ocicred` is `ocicred get --no-daemon`.
+// The untimed first run fills the stage's own cache with one AWS call; the
+// timed runs make none.
 func BenchmarkGetDaemonDown(b *testing.B) {
 	if stage != nil {
 		b.Fatal("a daemon runs: the daemon-down figures must run before BenchmarkGet starts it")

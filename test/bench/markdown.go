@@ -103,8 +103,11 @@ const methods = `## Method
 - **No daemon** (BenchmarkGetDaemonDown, run before any daemon starts). A
   stage of its own, with the same config, whose daemon never runs: its socket
   path is never listened on and its token cache is its own. ` + "`helper get, no daemon`" + `
-  is the helper's real fallback: it finds no socket and runs ` + "`ocicred get`" + `, which
-  finds none either and answers from the config and its token cache;
+  is the helper's real daemon-down path: it finds no socket and, from the second
+  run on, answers from the token cache's index of daemon-less answers (checked
+  against the config's and its secret files' stat, internal/cachedir) without
+  running ` + "`ocicred get`" + `; the first run execs ` + "`ocicred get`" + `, which finds no
+  socket either, answers from the config and records the answer in that index;
   ` + "`ocicred get --no-daemon`" + ` is the CLI told not to ask. The untimed first run
   fills the cache with the one AWS call the stage makes; the timed runs read it. go test picks the number of runs (-benchtime; use
   ` + "`-bench Get -benchtime 200x`" + ` for exactly 200); median and p95 are nearest-rank

@@ -132,7 +132,7 @@ func (f *Figures) Lines() []string {
 	latency("helper get", f.Helper)
 	latency("helper version (start-up only, no socket)", f.HelperVersion)
 	latency("ocicred get", f.Ocicred)
-	latency("helper get, no daemon (its fallback: ocicred get, no socket, cached token)", f.HelperNoDaemon)
+	latency("helper get, no daemon (cached token through the index; no exec)", f.HelperNoDaemon)
 	latency("ocicred get --no-daemon, no daemon (cached token)", f.OcicredNoDaemon)
 	if f.HelperMiB > 0 {
 		lines = append(lines, fmt.Sprintf("sizes: helper %.1f MiB, ocicred %.1f MiB, floor %.1f MiB", f.HelperMiB, f.OcicredMiB, f.FloorMiB))

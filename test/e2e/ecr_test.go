@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocicred/ocicred/internal/cachedir"
 	"github.com/ocicred/ocicred/test/awsfake"
 )
 
@@ -205,7 +206,9 @@ func TestECRRefresh(t *testing.T) {
 
 // TestECRWithoutDaemonCachesToken: without a daemon, `ocicred get
 // --no-daemon` (run by the helper) fetches one token, caches it in
-// OCICRED_CACHE_DIR (0600), and answers every later pull from the cache.
+// OCICRED_CACHE_DIR (0600), and answers every later pull from the cache:
+// through the cache's index, without running `ocicred get` (OCICRED_DEBUG
+// says so).
 func TestECRWithoutDaemonCachesToken(t *testing.T) {
 	t.Parallel()
 	Need(t, needs(ecrTools, []string{"crane"})...)
@@ -218,19 +221,30 @@ func TestECRWithoutDaemonCachesToken(t *testing.T) {
 	if n := s.awsCalls(); n != 1 {
 		t.Errorf("%d GetAuthorizationToken calls for three daemon-less answers, want 1 (then the cache)", n)
 	}
+	// One token file, and the index through which the helper answered
+	// the later pulls without running `ocicred get`.
 	entries, err := os.ReadDir(s.cacheDir)
 	if err != nil {
 		t.Fatalf("token cache: %v", err)
 	}
-	if len(entries) != 1 {
-		t.Fatalf("token cache holds %d files, want 1", len(entries))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("cache file %s has mode %v, want 0600", fi.Name(), fi.Mode().Perm())
+		}
 	}
-	fi, err := entries[0].Info()
-	if err != nil {
-		t.Fatal(err)
+	if len(names) != 2 || names[0] != cachedir.IndexName || !strings.HasPrefix(names[1], "ecr-") {
+		t.Fatalf("token cache holds %q, want %s and one ecr- token file", names, cachedir.IndexName)
 	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("cached token %s has mode %v, want 0600", fi.Name(), fi.Mode().Perm())
+	debug := *s.Env
+	debug.Extra = append(append([]string{}, s.Extra...), "OCICRED_DEBUG=1")
+	if _, r := debug.HelperGet(t, s.ecr.Host); r.Err != nil || !strings.Contains(r.Stderr, "registry prod, token from the cache through the index (ocicred get not run)") {
+		t.Errorf("helper get with OCICRED_DEBUG=1: exit %d, stderr %q; want it to say the index answered", r.ExitCode, r.Stderr)
 	}
 	if di, err := os.Stat(s.cacheDir); err != nil || di.Mode().Perm() != 0o700 {
 		t.Errorf("token cache folder: %v, mode %v, want 0700", err, di.Mode().Perm())

@@ -1,4 +1,4 @@
-package cli
+package resolve
 
 import (
 	"context"
@@ -10,37 +10,60 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
-	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/tokencache"
+	"github.com/ocicred/ocicred/internal/tokensource"
 )
 
-// cachedTokens is the daemon-less ECR token source: the token cache first,
-// then AWS, whose answer is cached for the next call.
+// fetcher is the cloud side of the daemon-less token source.
+type fetcher interface {
+	Fetch(ctx context.Context, reg *config.Registry) (creds.Token, error)
+}
+
+// cloud is the token fetcher and the cache key of a registry's identity:
+// the one place the daemon-less path names a cloud's token package.
+func cloud() (fetcher, func(*config.Registry) string) {
+	return tokensource.NewFetcher(tokensource.Options{}), func(reg *config.Registry) string { return string(tokensource.KeyOf(reg)) }
+}
+
+// cachedTokens is the daemon-less token source: the token cache first,
+// then the cloud, whose answer is cached for the next call.
 type cachedTokens struct {
 	cache    *tokencache.Cache // nil: no cache folder
+	dir      string            // the cache folder, when cache is set
 	noCache  error             // why there is no cache folder
-	fetcher  *ecrtoken.Fetcher
-	log      io.Writer // where each answer came from (the helper hides it unless debugging)
-	warn     io.Writer // what the user must fix, shown even to the helper's callers
+	fetcher  fetcher
+	keyOf    func(*config.Registry) string // the cache key of reg's identity
+	log      io.Writer                     // where each answer came from (the helper hides it unless debugging)
+	warn     io.Writer                     // what the user must fix, shown even to the helper's callers
 	warnOnce sync.Once
 }
 
-func (g *globals) localTokens() creds.Tokens {
-	t := &cachedTokens{fetcher: ecrtoken.NewFetcher(), log: g.stderr, warn: g.stderr}
-	if g.quiet {
+// localTokens is a token source for one daemon-less answer, reporting on
+// opts.Stderr.
+func localTokens(opts Options) *cachedTokens {
+	stderr := opts.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	f, keyOf := cloud()
+	t := &cachedTokens{fetcher: f, keyOf: keyOf, log: stderr, warn: stderr}
+	if opts.Quiet {
 		t.log = io.Discard
 	}
 	dir, err := tokencache.Dir()
 	if err != nil {
 		t.noCache = err
 	} else {
-		t.cache = tokencache.New(dir, nil)
+		t.cache, t.dir = tokencache.New(dir, nil), dir
 	}
 	return t
 }
 
+// Token is reg's token: the cached one while it has time left, else a new
+// one from the cloud (cached for the next call), else the last good one
+// until it expires. Errors are the fetcher's.
 func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.Token, error) {
-	key := string(ecrtoken.KeyOf(reg))
+	key := t.keyOf(reg)
 	name := tokencache.Name(key)
 	if t.cache != nil {
 		if err := t.cache.Migrate(key, []string{reg.Name}); err != nil {
@@ -79,8 +102,8 @@ func (t *cachedTokens) Token(ctx context.Context, reg *config.Registry) (creds.T
 }
 
 // cacheUnusable says once per run that the token cache is not used: every
-// pull then waits for AWS, and the user can fix it. Said on stderr even for
-// the helper, which hides everything else unless debugging.
+// pull then waits for the cloud, and the user can fix it. Said on stderr
+// even for the helper, which hides everything else unless debugging.
 func (t *cachedTokens) cacheUnusable(err error) {
 	t.warnOnce.Do(func() {
 		fmt.Fprintf(t.warn, "ocicred: tokens are not cached, so every pull asks AWS: %v\n", err)
