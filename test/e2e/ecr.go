@@ -38,6 +38,26 @@ type ECR struct {
 func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 	t.Helper()
 	fake := awsfake.Start(t, opts...)
+	up, upURL := startUpstream(t)
+	front := httptest.NewServer(awsfake.NewRegistryFront(fake, reg, upURL))
+	t.Cleanup(front.Close)
+	e := &ECR{Fake: fake, Registry: reg, Upstream: up, Host: strings.TrimPrefix(front.URL, "http://")}
+	t.Logf("ECR stand-in: AWS API %s, registry front %s, upstream (no auth) %s", fake.URL, e.Host, up.Host)
+	return e
+}
+
+// PushImage pushes a small test image to repo:tag on the upstream (no
+// credentials, no ocicred) and returns what it pushed. The same image is
+// then served by the front at Host/repo:tag.
+func (e *ECR) PushImage(t testing.TB, repo, tag string) Image {
+	t.Helper()
+	return pushUpstream(t, e.Upstream, "ECR", e.Host, repo, tag)
+}
+
+// startUpstream starts an open distribution registry (no auth), the real
+// registry behind a cloud's stand-in front; it stops when the test ends.
+func startUpstream(t testing.TB) (*localreg.Registry, *url.URL) {
+	t.Helper()
 	up, err := localreg.StartDistribution(t.Context(), localreg.Distribution{
 		Dir: t.TempDir(), NoAuth: true, RegistryBin: tool(t, "docker-registry"),
 	})
@@ -56,20 +76,16 @@ func StartECR(t testing.TB, reg awsfake.Registry, opts ...awsfake.Option) *ECR {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := httptest.NewServer(awsfake.NewRegistryFront(fake, reg, upURL))
-	t.Cleanup(front.Close)
-	e := &ECR{Fake: fake, Registry: reg, Upstream: up, Host: strings.TrimPrefix(front.URL, "http://")}
-	t.Logf("ECR stand-in: AWS API %s, registry front %s, upstream (no auth) %s", fake.URL, e.Host, up.Host)
-	return e
+	return up, upURL
 }
 
-// PushImage pushes a small test image to repo:tag on the upstream (no
-// credentials, no ocicred) and returns what it pushed. The same image is
-// then served by the front at Host/repo:tag.
-func (e *ECR) PushImage(t testing.TB, repo, tag string) Image {
+// pushUpstream pushes a small test image, whose text names cloud, to
+// repo:tag on up (no credentials, no ocicred) and returns what it pushed;
+// the front at front serves the same image.
+func pushUpstream(t testing.TB, up *localreg.Registry, cloud, front, repo, tag string) Image {
 	t.Helper()
-	text := "hello from ECR " + repo + ":" + tag + "\n"
-	digest, err := e.Upstream.PushTestImage(t.Context(), repo, tag, text, authn.Anonymous)
+	text := "hello from " + cloud + " " + repo + ":" + tag + "\n"
+	digest, err := up.PushTestImage(t.Context(), repo, tag, text, authn.Anonymous)
 	if err != nil {
 		t.Fatalf("push the test image: %v", err)
 	}
@@ -77,7 +93,7 @@ func (e *ECR) PushImage(t testing.TB, repo, tag string) Image {
 	if img.Manifest != digest {
 		t.Fatalf("pushed %s, but the test image's digest is %s", digest, img.Manifest)
 	}
-	t.Logf("pushed %s/%s:%s %s (served by the front at %s)", e.Upstream.Host, repo, tag, digest, e.Host)
+	t.Logf("pushed %s/%s:%s %s (served by the front at %s)", up.Host, repo, tag, digest, front)
 	return img
 }
 

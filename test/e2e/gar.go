@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/ocicred/ocicred/test/e2e/localreg"
 	"github.com/ocicred/ocicred/test/gcpfake"
@@ -34,24 +31,7 @@ type GAR struct {
 func StartGAR(t testing.TB, opts ...gcpfake.Option) *GAR {
 	t.Helper()
 	fake := gcpfake.Start(t, opts...)
-	up, err := localreg.StartDistribution(t.Context(), localreg.Distribution{
-		Dir: t.TempDir(), NoAuth: true, RegistryBin: tool(t, "docker-registry"),
-	})
-	if err != nil {
-		t.Fatalf("start the upstream registry: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := up.Close(); err != nil {
-			t.Errorf("stop the upstream registry: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("upstream registry %s log:\n%s", up.Host, up.Output())
-		}
-	})
-	upURL, err := url.Parse(up.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, upURL := startUpstream(t)
 	front := httptest.NewServer(gcpfake.NewRegistryFront(fake, upURL))
 	t.Cleanup(front.Close)
 	g := &GAR{Fake: fake, Upstream: up, Host: strings.TrimPrefix(front.URL, "http://")}
@@ -64,15 +44,5 @@ func StartGAR(t testing.TB, opts ...gcpfake.Option) *GAR {
 // then served by the front at Host/repo:tag.
 func (g *GAR) PushImage(t testing.TB, repo, tag string) Image {
 	t.Helper()
-	text := "hello from GAR " + repo + ":" + tag + "\n"
-	digest, err := g.Upstream.PushTestImage(t.Context(), repo, tag, text, authn.Anonymous)
-	if err != nil {
-		t.Fatalf("push the test image: %v", err)
-	}
-	img := imageOf(t, text)
-	if img.Manifest != digest {
-		t.Fatalf("pushed %s, but the test image's digest is %s", digest, img.Manifest)
-	}
-	t.Logf("pushed %s/%s:%s %s (served by the front at %s)", g.Upstream.Host, repo, tag, digest, g.Host)
-	return img
+	return pushUpstream(t, g.Upstream, "GAR", g.Host, repo, tag)
 }
