@@ -19,10 +19,11 @@ var (
 	// gcr.io and its one-label regional and special forms (us, eu, asia,
 	// marketplace, k8s, mirror…).
 	gcrRE = lazyRegexp(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)?gcr\.io$`)
-	// LOCATION-docker.pkg.dev, such as europe-west3-docker.pkg.dev.
-	garRE = lazyRegexp(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?-docker\.pkg\.dev$`)
+	// LOCATION-docker.pkg.dev, such as europe-west3-docker.pkg.dev: a
+	// location is lower-case letters, digits and single hyphens.
+	garRE = lazyRegexp(`^[a-z][a-z0-9]*(-[a-z0-9]+)*-docker\.pkg\.dev$`)
 	// docker.LOCATION.rep.pkg.dev, the regional endpoints.
-	garRepRE = lazyRegexp(`^docker\.[a-z0-9]([a-z0-9-]*[a-z0-9])?\.rep\.pkg\.dev$`)
+	garRepRE = lazyRegexp(`^docker\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.rep\.pkg\.dev$`)
 	// NAME.azurecr.io (public), .azurecr.cn (China), .azurecr.us (US
 	// Government); NAME may carry the domain-name-label hash (NAME-HASH).
 	acrRE = lazyRegexp(`^[a-z0-9]+(-[a-z0-9]+)*\.azurecr\.(io|cn|us)$`)

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/ocicred/ocicred/config"
 )
@@ -115,33 +113,4 @@ func keyEmail(keyJSON string) string {
 		return ""
 	}
 	return k.ClientEmail
-}
-
-var (
-	// LOCATION-docker.pkg.dev: a location is lower-case letters, digits
-	// and hyphens (us, europe, us-central1, europe-west3).
-	arHostRE = lazyRegexp(`^[a-z][a-z0-9]*(-[a-z0-9]+)*-docker\.pkg\.dev$`)
-	// docker.LOCATION.rep.pkg.dev: Artifact Registry's regional endpoints.
-	repHostRE = lazyRegexp(`^docker\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.rep\.pkg\.dev$`)
-)
-
-// gcrHosts are Container Registry's hosts (docker-credential-gcr,
-// config/const.go, DefaultGCRRegistries).
-var gcrHosts = map[string]bool{
-	"gcr.io": true, "us.gcr.io": true, "eu.gcr.io": true, "asia.gcr.io": true, "marketplace.gcr.io": true,
-}
-
-// IsRegistryHost reports whether host is a Google registry host, by
-// exact, anchored rules and in any case: gcr.io, us.gcr.io, eu.gcr.io,
-// asia.gcr.io, marketplace.gcr.io, LOCATION-docker.pkg.dev and
-// docker.LOCATION.rep.pkg.dev. Look-alikes (gcr.io.evil.com, evilgcr.io,
-// a trailing dot) and any host with a port are not: Google serves on 443
-// only, and a Google access token must never reach another host.
-func IsRegistryHost(host string) bool {
-	h := strings.ToLower(host)
-	return gcrHosts[h] || arHostRE().MatchString(h) || repHostRE().MatchString(h)
-}
-
-func lazyRegexp(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ocicred/ocicred/internal/acrtoken"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/gartoken"
 )
 
 // Key names the identity a token belongs to: registries with equal keys
@@ -33,6 +34,8 @@ func KeyOf(reg *config.Registry) Key {
 	switch reg.Type {
 	case config.TypeECR:
 		return Key(ecrtoken.KeyOf(reg))
+	case config.TypeGAR:
+		return Key(gartoken.KeyOf(reg))
 	case config.TypeACR:
 		return Key(acrtoken.KeyOf(reg))
 	}
@@ -44,6 +47,8 @@ func Describe(reg *config.Registry) string {
 	switch reg.Type {
 	case config.TypeECR:
 		return ecrtoken.Describe(reg)
+	case config.TypeGAR:
+		return gartoken.Describe(reg)
 	case config.TypeACR:
 		return acrtoken.Describe(reg)
 	}
@@ -63,6 +68,7 @@ func Representative(regs []*config.Registry) []*config.Registry {
 // Fetcher gets tokens from every cloud. Safe for concurrent use.
 type Fetcher struct {
 	ecr *ecrtoken.Fetcher
+	gar *gartoken.Fetcher
 	acr *acrtoken.Fetcher
 	// onFetch, when set, is told of every fetch (for metrics).
 	onFetch func(typ string, err error)
@@ -87,7 +93,7 @@ func NewFetcher(o Options) *Fetcher {
 	if o.Log != nil {
 		acrOpts = append(acrOpts, acrtoken.WithLogger(o.Log))
 	}
-	return &Fetcher{ecr: e, acr: acrtoken.NewFetcher(acrOpts...), onFetch: o.OnFetch}
+	return &Fetcher{ecr: e, gar: gartoken.NewFetcher(), acr: acrtoken.NewFetcher(acrOpts...), onFetch: o.OnFetch}
 }
 
 // ErrUnsupported: no token source serves the registry's type.
@@ -102,6 +108,8 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (tok creds.To
 	switch reg.Type {
 	case config.TypeECR:
 		return f.ecr.Fetch(ctx, reg)
+	case config.TypeGAR:
+		return f.gar.Fetch(ctx, reg)
 	case config.TypeACR:
 		return f.acr.Fetch(ctx, reg)
 	}
@@ -110,9 +118,11 @@ func (f *Fetcher) Fetch(ctx context.Context, reg *config.Registry) (tok creds.To
 
 // Forget drops every cloud's cached clients of identities not in keep.
 func (f *Fetcher) Forget(keep map[Key]bool) {
-	ecrKeep, acrKeep := map[ecrtoken.Key]bool{}, map[acrtoken.Key]bool{}
+	ecrKeep, garKeep, acrKeep := map[ecrtoken.Key]bool{}, map[gartoken.Key]bool{}, map[acrtoken.Key]bool{}
 	for k := range keep {
 		switch typ, _, _ := strings.Cut(string(k), ":"); typ {
+		case config.TypeGAR:
+			garKeep[gartoken.Key(k)] = true
 		case config.TypeACR:
 			acrKeep[acrtoken.Key(k)] = true
 		case string(k): // no colon: ECR's
@@ -120,6 +130,7 @@ func (f *Fetcher) Forget(keep map[Key]bool) {
 		}
 	}
 	f.ecr.Forget(ecrKeep)
+	f.gar.Forget(garKeep)
 	f.acr.Forget(acrKeep)
 }
 
@@ -127,7 +138,8 @@ func (f *Fetcher) Forget(keep map[Key]bool) {
 // where it can be classified: one line that ends with what to do.
 func Explain(err error) error {
 	var af *acrtoken.Failure
-	if errors.As(err, &af) {
+	var gf *gartoken.Failure
+	if errors.As(err, &af) || errors.As(err, &gf) {
 		return err
 	}
 	return ecrtoken.Explain(err)
@@ -139,7 +151,14 @@ func Explain(err error) error {
 func Reason(err error) string {
 	var ae *ecrtoken.Failure
 	var af *acrtoken.Failure
+	var gf *gartoken.Failure
 	switch {
+	case errors.As(err, &gf) && gf.Code != "":
+		return gf.Code
+	case errors.As(err, &gf) && gf.Kind == gartoken.KindNoCredentials:
+		return "NoCredentials"
+	case errors.As(err, &gf) && gf.Kind == gartoken.KindClockSkew:
+		return "clock_skew"
 	case errors.As(err, &ae) && ae.Code != "":
 		return ae.Code
 	case errors.As(err, &ae) && ae.Kind == ecrtoken.KindNoCredentials:

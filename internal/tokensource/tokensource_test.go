@@ -46,6 +46,24 @@ func TestKeysFollowTheCloudsRules(t *testing.T) {
 	}
 }
 
+func TestGARKeysServeEveryGoogleHost(t *testing.T) {
+	c := parse(t, `registries:
+  - {name: a, type: gar, endpoint: gcr.io}
+  - {name: b, type: gar, endpoint: europe-west3-docker.pkg.dev}
+  - {name: c, type: gar, endpoint: docker.us-central1.rep.pkg.dev, credentials: {type: workloadIdentity, configFile: /etc/wif.json}}
+`)
+	a, b, cc := c.Registries[0], c.Registries[1], c.Registries[2]
+	if KeyOf(a) != KeyOf(b) {
+		t.Error("one Google identity has two keys for two hosts: a Google access token serves every registry host")
+	}
+	if KeyOf(a) == KeyOf(cc) {
+		t.Error("two Google identities share a key")
+	}
+	if !strings.HasPrefix(tokencache.Name(string(KeyOf(a))), "gar-") {
+		t.Errorf("GAR cache file %s", tokencache.Name(string(KeyOf(a))))
+	}
+}
+
 func TestACRKeysAreBoundToTheRegistry(t *testing.T) {
 	c := parse(t, `registries:
   - {name: a, type: acr, endpoint: contoso.azurecr.io, credentials: {type: managedIdentity}}
