@@ -147,6 +147,7 @@ type RegistryStatus struct {
 	RefreshedAt   string `json:"refreshedAt"`
 	NextRefreshAt string `json:"nextRefreshAt"`
 	LastError     string `json:"lastError"`
+	Note          string `json:"note"`
 }
 
 // Registry returns the status of the registry called name.
