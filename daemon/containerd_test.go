@@ -403,43 +403,6 @@ func TestContainerdSinkFollowsTheStore(t *testing.T) {
 	}
 }
 
-// Docker Hub's hosts.toml names the host containerd pulls from.
-func TestRenderDockerHub(t *testing.T) {
-	cfg := parse(t, "registries:\n"+basicConfig("hub", "index.docker.io", "pw"))
-	data, err := containerdhosts.Render(cfg.Registries[0], "user-hub", secret.New("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h parsedHosts
-	if err := toml.Unmarshal(data, &h); err != nil {
-		t.Fatal(err)
-	}
-	if err := wantHeader(h, "https://registry-1.docker.io", "user-hub", "pw"); err != nil {
-		t.Error(err)
-	}
-}
-
-// The file as containerd sees it, byte for byte: the host entry is an
-// inline table under [host], which containerd 1.6 reads for IPv6 literals
-// too (test/e2e TestIPv6LiteralEndpoint pulls through it).
-func TestRenderHostsFile(t *testing.T) {
-	cfg := parse(t, "registries:\n  - {name: corp, type: basic, endpoint: corp.example:8443, username: robot, password: pw, "+
-		"tls: {ca: /etc/ocicred/corp-ca.pem, insecureSkipVerify: true}}\n")
-	got, err := containerdhosts.Render(cfg.Registries[0], "robot", secret.New("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `# written by ocicred: it rewrites this file on every credential change and removes it when the registry leaves the config; do not edit
-server = 'https://corp.example:8443'
-
-[host]
-'https://corp.example:8443' = {capabilities = ['pull', 'resolve'], ca = '/etc/ocicred/corp-ca.pem', skip_verify = true, header = {Authorization = ['Basic cm9ib3Q6cHc=']}}
-`
-	if string(got) != want {
-		t.Errorf("hosts.toml:\n%s\nwant:\n%s", got, want)
-	}
-}
-
 // wantHosts checks that host's hosts.toml carries the ECR token tok.
 func wantHosts(t *testing.T, hostsDir, host, tok string) error {
 	t.Helper()

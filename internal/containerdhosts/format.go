@@ -33,12 +33,8 @@ func IsOurs(data []byte) bool { return bytes.HasPrefix(data, []byte(markerPrefix
 // dockerHubServer is where containerd pulls docker.io images from.
 const dockerHubServer = "https://registry-1.docker.io"
 
-// hostsServer is the top of containerd's hosts.toml; the [host] table
-// follows it (Render).
-type hostsServer struct {
-	Server string `toml:"server"`
-}
-
+// hostEntry is one host's settings in containerd's hosts.toml: at the top
+// of the file for the server, and in the [host] table keyed by a URL.
 type hostEntry struct {
 	Capabilities []string            `toml:"capabilities"`
 	CA           string              `toml:"ca,omitempty"`
@@ -46,18 +42,32 @@ type hostEntry struct {
 	Header       map[string][]string `toml:"header"`
 }
 
+// serverEntry is the top of the file: the server and its own settings.
+type serverEntry struct {
+	Server string `toml:"server"`
+	hostEntry
+}
+
 // Render is reg's hosts.toml, starting with Marker, that sends user and
 // pass as Basic credentials (an Authorization header) to reg's server with
 // the capabilities pull and resolve, and reg's TLS settings. The error,
 // which names no secret, is the TOML encoder's.
 //
-// A host entry keyed "<scheme>://<host>" under [host] is what containerd
-// 1.6 needs to use the file at all, and to speak plain HTTP when it says
-// http. The entry is an inline table under a plain [host] header:
-// containerd 1.6's TOML parser (go-toml v1) rejects a table header
-// [host."http://[::1]:5000"] whatever the quoting ("table key cannot
-// contain ']'"), which would send an IPv6 registry's pulls without
-// credentials, while it reads the same key inside [host].
+// The settings are written twice, for the two parsers containerd has had:
+//   - Under [host], keyed "<scheme>://<host>", for containerd 1.6 and 1.7
+//     (go-toml v1), which ignore a file without a [host] table. The entry
+//     is an inline table under a plain [host] header: their parser rejects
+//     a table header [host."http://[::1]:5000"] whatever the quoting
+//     ("table key cannot contain ']'"), which would send an IPv6
+//     registry's pulls without credentials, while it reads the same key
+//     inside [host].
+//   - At the top of the file, beside server, for containerd 2.x, which
+//     takes its [host] entries only from table headers ([host."..."]) and
+//     so ignores the inline one: the top-level settings are the server's
+//     own, read by every version since 1.5.
+//
+// containerd 1.6 then tries the [host] entry, then the server: the same
+// URL with the same settings.
 func Render(reg *config.Registry, user string, pass secret.Secret) ([]byte, error) {
 	server := reg.ServerURL()
 	if reg.Host == "docker.io" {
@@ -72,7 +82,7 @@ func Render(reg *config.Registry, user string, pass secret.Secret) ([]byte, erro
 	}
 	var b bytes.Buffer
 	b.WriteString(Marker)
-	if err := toml.NewEncoder(&b).Encode(hostsServer{Server: server}); err != nil {
+	if err := toml.NewEncoder(&b).SetTablesInline(true).Encode(serverEntry{Server: server, hostEntry: entry}); err != nil {
 		return nil, fmt.Errorf("encode hosts.toml for %s: %w", reg.Host, err)
 	}
 	b.WriteString("\n[host]\n")
