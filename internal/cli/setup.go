@@ -70,7 +70,7 @@ func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system
 	return cmd
 }
 
-func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
+func (g globals) setupAuthFile(client, path string, f authFileFlags) error {
 	if !f.remove {
 		if err := helperSeesConfig(g.configPath, client); err != nil {
 			return exitWith(ExitUsage, err)

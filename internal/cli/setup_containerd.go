@@ -39,7 +39,7 @@ pulls read hosts.toml files only from its registry config_path.`,
 	return cmd
 }
 
-func (g *globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error {
+func (g globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error {
 	if !filepath.IsAbs(hostsDir) {
 		return exitWith(ExitUsage, fmt.Errorf("--hosts-dir %q: write an absolute path, such as %s", hostsDir, containerdhosts.DefaultHostsDir))
 	}
@@ -87,7 +87,7 @@ func (g *globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error
 
 // printLineDiff shows the lines an in-place edit changes. A re-encoded
 // file is not shown: every line would differ, secrets included.
-func printLineDiff(g *globals, name string, before []byte, e config.HostsDirEdit) {
+func printLineDiff(g globals, name string, before []byte, e config.HostsDirEdit) {
 	if !e.InPlace {
 		fmt.Fprintf(g.stdout, "%s would be encoded again: comments are kept, their alignment is not\n", name)
 		return
@@ -148,7 +148,7 @@ func writeKeepingOwner(path string, data []byte) error {
 // hosts.toml files from hostsDir (on stdout), or what to change when it
 // does not (a warning on stderr). It only prints: containerd's config is
 // the administrator's.
-func (g *globals) checkContainerdConfig(path, hostsDir string) {
+func (g globals) checkContainerdConfig(path, hostsDir string) {
 	c := containerdhosts.CheckCRIConfig(path, hostsDir)
 	if c.OK {
 		fmt.Fprintln(g.stdout, c.Msg)

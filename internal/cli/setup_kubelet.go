@@ -36,7 +36,7 @@ are kept. Start the kubelet with
 	return cmd
 }
 
-func (g *globals) setupKubelet(configFile, binDir string, dryRun bool) error {
+func (g globals) setupKubelet(configFile, binDir string, dryRun bool) error {
 	cfg, err := config.Read(g.configPath)
 	if err != nil {
 		return exitWith(ExitUsage, err)
