@@ -3,6 +3,8 @@ package containerdhosts
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,11 +21,16 @@ registries:
   - {name: prod, type: ecr, endpoint: 123456789012.dkr.ecr.us-west-2.amazonaws.com}
   - {name: waiting, type: ecr, endpoint: 210987654321.dkr.ecr.us-west-2.amazonaws.com}
   - {name: gallery, type: ecr, endpoint: public.ecr.aws, protected: false}
+  - {name: gar, type: gar, endpoint: europe-west3-docker.pkg.dev, credentials: {type: serviceAccountKey, keyFile: KEYFILE}}
 `
 
 func loadDesired(t *testing.T, body string) *config.Config {
 	t.Helper()
-	c, err := config.Parse([]byte(body), "c.yaml")
+	key := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(key, []byte(`{"type": "service_account", "client_email": "puller@p.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse([]byte(strings.ReplaceAll(body, "KEYFILE", key)), "c.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +78,7 @@ func TestDesired(t *testing.T) {
 			t.Errorf("%s is not kept", name)
 		}
 	}
-	for _, name := range []string{"team", "gallery"} {
+	for _, name := range []string{"team", "gallery", "gar"} { // gar: no Basic credentials containerd could send
 		if reg, _ := cfg.Registry(name); Kept(reg) {
 			t.Errorf("%s is kept", name)
 		}
