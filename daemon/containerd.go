@@ -18,12 +18,13 @@ type tokenSource interface {
 	current(reg *config.Registry) (creds.Token, bool)
 }
 
-// containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry with
-// credentials that is for the whole node (config.Registry.ForNode), with an
-// Authorization header containerd sends on every request (containerd never
-// calls a credential helper). It is a reconciler: the files it wants are a
-// function of the config it was last given and of the token store's
-// current tokens, read when it writes; it keeps no tokens of its own. apply
+// containerdSink keeps <hostsDir>/<host>/hosts.toml for every registry that
+// containerdhosts.Kept keeps, with an Authorization header containerd
+// sends on every request (containerd never calls a credential helper). It
+// is a reconciler: the files it wants are containerdhosts.Desired of the
+// config it was last given and of the token store's current tokens, read
+// when it writes; it keeps no tokens of its own, and the file format and
+// its I/O are containerdhosts'. apply
 // follows the config, refreshed follows the token loops (only the files of
 // the identity that changed), status shows write failures. A failed write
 // is logged and shown in status, and retried at the next reload or token
