@@ -14,6 +14,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/containerdhosts"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/secret"
 	"github.com/ocicred/ocicred/internal/tokencache"
@@ -28,10 +30,23 @@ const (
 	atomicSizeEnv  = "OCICRED_ATOMIC_SIZE"
 )
 
-// atomicHostsData is the big hosts.toml the writer child writes.
-func atomicHostsData(size int) []byte {
-	line := "# padding: a big file takes long enough to write that the parent can kill the writer halfway\n"
-	return []byte(hostsMarker + "server = \"https://new.example\"\n" + strings.Repeat(line, size/len(line)))
+// atomicRegistry is the registry whose hosts.toml the writer child writes.
+func atomicRegistry() (*config.Registry, error) {
+	c, err := config.Parse([]byte("registries:\n"+ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")), "c.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return c.Registries[0], nil
+}
+
+// atomicHostsFile is reg's hosts.toml with a token of size bytes: big
+// enough, the writer child takes long enough to write it that the parent
+// can kill it halfway.
+func atomicHostsFile(reg *config.Registry, size int) (containerdhosts.File, error) {
+	f, _, err := containerdhosts.FileFor(reg, func(*config.Registry) (creds.Token, bool) {
+		return creds.Token{Password: secret.New(strings.Repeat("n", size))}, true
+	})
+	return f, err
 }
 
 // runAtomicWriter is the writer process that TestAtomicWritesSurviveSIGKILL
@@ -42,7 +57,13 @@ func runAtomicWriter() int {
 	if err == nil {
 		switch mode {
 		case "hosts":
-			_, err = writeHostsFile(filepath.Dir(filepath.Dir(path)), filepath.Base(filepath.Dir(path)), atomicHostsData(size))
+			var reg *config.Registry
+			var f containerdhosts.File
+			if reg, err = atomicRegistry(); err == nil {
+				if f, err = atomicHostsFile(reg, size); err == nil {
+					_, err = containerdhosts.Write(filepath.Dir(filepath.Dir(path)), f)
+				}
+			}
 		case "cache":
 			tok := creds.Token{Password: secret.New(strings.Repeat("n", size)), ExpiresAt: time.Now().Add(time.Hour)}
 			err = tokencache.New(filepath.Dir(path), nil).Put(filepath.Base(path), tok)
@@ -65,13 +86,19 @@ func runAtomicWriter() int {
 func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 	t.Run("hosts.toml", func(t *testing.T) {
 		dir := t.TempDir()
-		reg := parse(t, "registries:\n"+ecrRegistry("prod", "123456789012", "us-west-2", "AKIAAAAAAAAAAAAAAAAA")).Registries[0]
-		old, err := renderHostsFile(reg, "AWS:old-token")
+		reg, err := atomicRegistry()
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := hostsPath(dir, reg.Host)
-		if _, err := writeHostsFile(dir, reg.Host, old); err != nil {
+		oldFile, _, err := containerdhosts.FileFor(reg, func(*config.Registry) (creds.Token, bool) {
+			return creds.Token{Password: secret.New("old-token")}, true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := oldFile.Data()
+		path := containerdhosts.Path(dir, reg.Host)
+		if _, err := containerdhosts.Write(dir, oldFile); err != nil {
 			t.Fatal(err)
 		}
 		atomicKillWriter(t, "hosts", path, old, func() error {
@@ -82,7 +109,8 @@ func TestAtomicWritesSurviveSIGKILL(t *testing.T) {
 			return wantHeader(h, "https://"+reg.Host, "AWS", "old-token")
 		}, func(size int) bool {
 			now, err := os.ReadFile(path)
-			return err == nil && bytes.Equal(now, atomicHostsData(size))
+			f, ferr := atomicHostsFile(reg, size)
+			return err == nil && ferr == nil && bytes.Equal(now, f.Data())
 		})
 	})
 	t.Run("token cache", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/containerdhosts"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/secret"
@@ -37,7 +38,7 @@ type parsedHosts struct {
 // readHosts parses dir/host/hosts.toml and checks its mode and marker.
 func readHosts(t *testing.T, dir, host string) (parsedHosts, error) {
 	t.Helper()
-	path := hostsPath(dir, host)
+	path := containerdhosts.Path(dir, host)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return parsedHosts{}, err
@@ -148,14 +149,14 @@ func TestContainerdHostsFiles(t *testing.T) {
 	}
 
 	// A refresh rewrites the file with the new token; nothing else moves.
-	before, _ := os.ReadFile(hostsPath(hostsDir, "127.0.0.1:5000"))
+	before, _ := os.ReadFile(containerdhosts.Path(hostsDir, "127.0.0.1:5000"))
 	again := td.ev.next(refreshed("prod"))
 	clock.Advance(clock.waitSleepers(t, 1)[0])
 	again(t)
 	if err := wantHosts(t, hostsDir, ecrHost, "token-2"); err != nil {
 		t.Errorf("the ECR registry's file after a refresh: %v", err)
 	}
-	if after, _ := os.ReadFile(hostsPath(hostsDir, "127.0.0.1:5000")); string(after) != string(before) {
+	if after, _ := os.ReadFile(containerdhosts.Path(hostsDir, "127.0.0.1:5000")); string(after) != string(before) {
 		t.Error("a token refresh changed a basic registry's file")
 	}
 	for _, host := range []string{"127.0.0.1:5000", "corp.example:8443", ecrHost} {
@@ -214,7 +215,7 @@ func TestContainerdHostsFiles(t *testing.T) {
 func TestContainerdLeavesForeignFile(t *testing.T) {
 	hostsDir := t.TempDir()
 	foreign := "server = \"http://127.0.0.1:5000\"\n# the admin's own\n"
-	path := hostsPath(hostsDir, "127.0.0.1:5000")
+	path := containerdhosts.Path(hostsDir, "127.0.0.1:5000")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +248,7 @@ func TestContainerdLeavesForeignFile(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("the foreign file's mode changed: %v", err)
 	}
-	if _, err := os.Stat(hostsPath(hostsDir, "other.example")); err != nil {
+	if _, err := os.Stat(containerdhosts.Path(hostsDir, "other.example")); err != nil {
 		t.Errorf("the other registry's file: %v", err)
 	}
 }
@@ -399,43 +400,6 @@ func TestContainerdSinkFollowsTheStore(t *testing.T) {
 	h, _ = readHosts(t, dir, reg.Host)
 	if err := wantHeader(h, "https://"+reg.Host, "AWS", "second"); err != nil {
 		t.Errorf("after a reload: %v", err)
-	}
-}
-
-// Docker Hub's hosts.toml names the host containerd pulls from.
-func TestRenderDockerHub(t *testing.T) {
-	cfg := parse(t, "registries:\n"+basicConfig("hub", "index.docker.io", "pw"))
-	data, err := renderHostsFile(cfg.Registries[0], "user-hub:pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h parsedHosts
-	if err := toml.Unmarshal(data, &h); err != nil {
-		t.Fatal(err)
-	}
-	if err := wantHeader(h, "https://registry-1.docker.io", "user-hub", "pw"); err != nil {
-		t.Error(err)
-	}
-}
-
-// The file as containerd sees it, byte for byte: the host entry is an
-// inline table under [host], which containerd 1.6 reads for IPv6 literals
-// too (test/e2e TestIPv6LiteralEndpoint pulls through it).
-func TestRenderHostsFile(t *testing.T) {
-	cfg := parse(t, "registries:\n  - {name: corp, type: basic, endpoint: corp.example:8443, username: robot, password: pw, "+
-		"tls: {ca: /etc/ocicred/corp-ca.pem, insecureSkipVerify: true}}\n")
-	got, err := renderHostsFile(cfg.Registries[0], "robot:pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `# written by ocicred: it rewrites this file on every credential change and removes it when the registry leaves the config; do not edit
-server = 'https://corp.example:8443'
-
-[host]
-'https://corp.example:8443' = {capabilities = ['pull', 'resolve'], ca = '/etc/ocicred/corp-ca.pem', skip_verify = true, header = {Authorization = ['Basic cm9ib3Q6cHc=']}}
-`
-	if string(got) != want {
-		t.Errorf("hosts.toml:\n%s\nwant:\n%s", got, want)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/internal/containerdhosts"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
@@ -450,7 +451,7 @@ func TestContainerdHostsFolderFull(t *testing.T) {
 	if err := wantHosts(t, hostsDir, ecrHost, "token-1"); err != nil {
 		t.Fatalf("hosts.toml with the first token: %v", err)
 	}
-	before, err := os.ReadFile(hostsPath(hostsDir, ecrHost))
+	before, err := os.ReadFile(containerdhosts.Path(hostsDir, ecrHost))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +464,7 @@ func TestContainerdHostsFolderFull(t *testing.T) {
 	if rs := fltStatus(t, td, "prod"); !strings.Contains(rs.LastError, "containerd: cannot write") || !strings.Contains(rs.LastError, "no space left on device") {
 		t.Errorf("the write failure in status: %+v", rs)
 	}
-	if after, err := os.ReadFile(hostsPath(hostsDir, ecrHost)); err != nil || string(after) != string(before) {
+	if after, err := os.ReadFile(containerdhosts.Path(hostsDir, ecrHost)); err != nil || string(after) != string(before) {
 		t.Errorf("hosts.toml changed on a full disk (%v): a half-written file?", err)
 	}
 	if _, err := readHosts(t, hostsDir, ecrHost); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ocicred/ocicred/internal/containerdhosts"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
 	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/tokencache"
@@ -299,11 +300,11 @@ func TestContainerdFollowsNoLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(elsewhere, "target")
-	ours := hostsMarker + "server = \"https://x\"\n"
+	ours := containerdhosts.Marker + "server = \"https://x\"\n"
 	if err := os.WriteFile(target, []byte(ours), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(target, hostsPath(hostsDir, "other.example")); err != nil {
+	if err := os.Symlink(target, containerdhosts.Path(hostsDir, "other.example")); err != nil {
 		t.Fatal(err)
 	}
 	// A registry gone from the config whose folder is a link to a folder
@@ -361,7 +362,7 @@ func TestContainerdRemovesStaleTempFiles(t *testing.T) {
 		}
 		return path
 	}
-	half := hostsMarker + "server = \"http://127.0.0.1:5000\"\n[host.\"http://127.0.0.1:5000\"]\n  header = {Authorization = [\"Basic c2VjcmV0"
+	half := containerdhosts.Marker + "server = \"http://127.0.0.1:5000\"\n[host.\"http://127.0.0.1:5000\"]\n  header = {Authorization = [\"Basic c2VjcmV0"
 	stale := []string{
 		write(host, ".hosts.toml123456789", half),
 		write(host, ".hosts.toml42", ""),
@@ -422,7 +423,7 @@ func TestContainerdWritesOnlyIntoOurFolders(t *testing.T) {
 		if r := st.Registries[i]; !strings.Contains(r.LastError, want) {
 			t.Errorf("status of %s: %q, want %q", r.Name, r.LastError, want)
 		}
-		if _, err := os.Lstat(hostsPath(hostsDir, st.Registries[i].Endpoint)); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(containerdhosts.Path(hostsDir, st.Registries[i].Endpoint)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s: hosts.toml written into a folder others can change", st.Registries[i].Name)
 		}
 	}
@@ -438,7 +439,7 @@ func TestAllowKeepsRegistryOffNodeWideConsumers(t *testing.T) {
 	td := startDaemon(t, containerdConfig(hostsDir, restricted, opened))
 	ctx := context.Background()
 
-	if _, err := os.Lstat(hostsPath(hostsDir, "team.example")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(containerdhosts.Path(hostsDir, "team.example")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("hosts.toml written for a registry that allow restricts: %v", err)
 	}
 	if _, err := readHosts(t, hostsDir, "shared.example"); err != nil {
@@ -470,7 +471,7 @@ func TestAllowKeepsRegistryOffNodeWideConsumers(t *testing.T) {
 	// A hosts.toml written before allow was added goes with the next reload.
 	writeConfig(t, td.config, containerdConfig(hostsDir, restricted, strings.Replace(opened, ", nodeWide: true", "", 1)))
 	td.d.Reload("test")
-	if _, err := os.Lstat(hostsPath(hostsDir, "shared.example")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(containerdhosts.Path(hostsDir, "shared.example")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("hosts.toml kept after nodeWide was removed: %v", err)
 	}
 }

@@ -27,5 +27,10 @@ func TestLinksNoTestSupport(t *testing.T) {
 		if strings.HasPrefix(dep, mod+"/test/") || strings.HasPrefix(dep, mod+"/hack/") {
 			t.Errorf("ocicred links %s, which is test support", dep)
 		}
+		// containerd's own module only reads ocicred's hosts.toml files
+		// in internal/containerdhosts' tests.
+		if strings.HasPrefix(dep, "github.com/containerd/") {
+			t.Errorf("ocicred links %s, a test-only dependency", dep)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/internal/creds"
+	"github.com/ocicred/ocicred/internal/localapi"
 	"github.com/ocicred/ocicred/internal/regcheck"
 	"github.com/ocicred/ocicred/internal/resolve"
 )
@@ -34,7 +35,7 @@ failed.`,
 	return cmd
 }
 
-func (g *globals) check(ctx context.Context, names []string, noDaemon bool) error {
+func (g globals) check(ctx context.Context, names []string, noDaemon bool) error {
 	cfg, err := config.Read(g.configPath)
 	if err != nil {
 		return exitWith(ExitUsage, err)
@@ -67,14 +68,14 @@ func (g *globals) check(ctx context.Context, names []string, noDaemon bool) erro
 }
 
 // checkOne gets r's credentials and tries them on its /v2/.
-func (g *globals) checkOne(ctx context.Context, r *config.Registry, noDaemon bool) (string, error) {
+func (g globals) checkOne(ctx context.Context, r *config.Registry, noDaemon bool) (string, error) {
 	if r.Type == config.TypeECR && !r.IsProtected() {
 		if err := regcheck.Check(ctx, r, "", ""); err != nil {
 			return "", fmt.Errorf("anonymous /v2/: %w", err)
 		}
 		return "anonymous access to " + r.ServerURL() + "/v2/ works", nil
 	}
-	res, err := resolve.Resolve(ctx, g.resolveOptions(noDaemon), r.Host, noDaemon)
+	res, err := resolve.Resolve(ctx, g.resolveOptions(localapi.ClientCLI, fallbackFlags{}, noDaemon), r.Host, noDaemon)
 	switch {
 	case errors.Is(err, creds.ErrNotFound):
 		return "", fmt.Errorf("no credentials for this user: %s", res.Reason)

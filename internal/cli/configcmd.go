@@ -31,7 +31,7 @@ file:line:column and field. Exit 0 when valid, 2 when not.`,
 	return cmd
 }
 
-func (g *globals) validate(path string) error {
+func (g globals) validate(path string) error {
 	cfg, err := config.Load(path) // the daemon's own checks, all at once
 	if err != nil {
 		var es config.Errors

@@ -95,7 +95,7 @@ func TestKubeletLeavesOutRestrictedRegistries(t *testing.T) {
 
 func TestStatusPrintsNotes(t *testing.T) {
 	var out bytes.Buffer
-	printStatus(&globals{stdout: &out}, &localapi.Status{Config: "c.yaml", Registries: []localapi.RegistryStatus{
+	printStatus(globals{stdout: &out}, &localapi.Status{Config: "c.yaml", Registries: []localapi.RegistryStatus{
 		{Name: "team", Type: "basic", Endpoint: "team.example", State: "static", Note: config.NodeWideNote},
 		{Name: "open", Type: "basic", Endpoint: "open.example", State: "static"},
 	}})

@@ -26,7 +26,6 @@ manage gets an empty auth.`,
     | ocicred kubelet-credential-provider`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g.clientName = localapi.ClientKubelet
 			req, err := kubeletplugin.ReadRequest(g.stdin)
 			if err != nil {
 				return exitWith(ExitFailure, err)
@@ -42,8 +41,8 @@ manage gets an empty auth.`,
 	}
 }
 
-func (g *globals) kubeletResolve(ctx context.Context, host string) (kubeletplugin.Answer, error) {
-	res, err := resolve.Resolve(ctx, g.resolveOptions(false), host, false)
+func (g globals) kubeletResolve(ctx context.Context, host string) (kubeletplugin.Answer, error) {
+	res, err := resolve.Resolve(ctx, g.resolveOptions(localapi.ClientKubelet, fallbackFlags{}, false), host, false)
 	if err != nil {
 		return kubeletplugin.Answer{}, err
 	}

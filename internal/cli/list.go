@@ -17,6 +17,7 @@ import (
 // user may have, from the daemon on the config's socket or from the file.
 // No network call. Hidden: users run docker-credential-ocicred list.
 func newListCmd(g *globals) *cobra.Command {
+	var fb fallbackFlags
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "Print the managed endpoints and user names as the helper's list does",
@@ -26,9 +27,9 @@ func newListCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out map[string]string
 			err := fmt.Errorf("%w: skipped", localapi.ErrUnreachable)
-			if sock := g.socketPath(); sock != g.skipSocket {
+			if sock := g.socketPath(); sock != fb.skipSocket {
 				client := localapi.NewClient(sock)
-				client.Name = g.clientName
+				client.Name = localapi.ClientCLI
 				client.Deadline = localapi.DaemonDeadline
 				out, err = client.List(cmd.Context())
 			}
@@ -47,9 +48,6 @@ func newListCmd(g *globals) *cobra.Command {
 			return json.NewEncoder(g.stdout).Encode(out)
 		},
 	}
-	cmd.Flags().BoolVar(&g.quiet, "quiet", false, "print on stderr only what needs fixing (the helper's fallback)")
-	_ = cmd.Flags().MarkHidden("quiet")
-	cmd.Flags().StringVar(&g.skipSocket, "skip-socket", "", "a daemon socket that accepted but did not answer: do not ask it again (the helper's fallback)")
-	_ = cmd.Flags().MarkHidden("skip-socket")
+	fb.add(cmd, "print on stderr only what needs fixing (the helper's fallback)")
 	return cmd
 }

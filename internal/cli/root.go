@@ -15,7 +15,6 @@ import (
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/helper"
 	"github.com/ocicred/ocicred/internal/defaults"
-	"github.com/ocicred/ocicred/internal/localapi"
 )
 
 // Exit codes.
@@ -42,15 +41,14 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
 
-// globals are the flags every command takes.
+// globals are the flags every command takes and the program's streams.
+// Cobra fills the flags while parsing; commands then get a copy, read only
+// (value receivers), and keep their own flags to themselves.
 type globals struct {
 	configPath string
 	socket     string
 	logLevel   string
 	logFormat  string
-	clientName string // what the daemon's metrics count this program as
-	quiet      bool   // say on stderr only what the user must fix (the helper's fallback)
-	skipSocket string // a socket the helper found silent: not asked again
 	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer
@@ -58,7 +56,7 @@ type globals struct {
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, clientName: localapi.ClientCLI}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -81,7 +79,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 // Command is the command tree, for generating documentation (man pages).
 func Command() *cobra.Command {
-	root := newRoot(&globals{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clientName: localapi.ClientCLI})
+	root := newRoot(&globals{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	root.DisableAutoGenTag = true
 	return root
 }
@@ -173,7 +171,7 @@ func refuseUnknownSubcommands(cmd *cobra.Command) {
 }
 
 // logger builds the logger the flags ask for, on stderr.
-func (g *globals) logger() (*slog.Logger, error) {
+func (g globals) logger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, exitWith(ExitUsage, fmt.Errorf("--log-level %q: write debug, info, warn or error", g.logLevel))
@@ -192,7 +190,7 @@ func (g *globals) logger() (*slog.Logger, error) {
 // default. A config that does not validate (an edit the daemon refused)
 // still names the socket the daemon listens on, so its socket: line is
 // read leniently then.
-func (g *globals) socketPath() string {
+func (g globals) socketPath() string {
 	if g.socket != "" {
 		return g.socket
 	}

@@ -39,7 +39,7 @@ const serviceGroup = "ocicred"
 
 // ensureGroup creates the system group name with groupadd when it does
 // not exist, as the packages' preinstall script does.
-func ensureGroup(g *globals, name string) error {
+func ensureGroup(g globals, name string) error {
 	if _, err := user.LookupGroup(name); err == nil {
 		return nil
 	}
@@ -90,7 +90,7 @@ systemd/ocicred.service (the unit the packages ship) to
 	return cmd
 }
 
-func (g *globals) service(action string) error {
+func (g globals) service(action string) error {
 	switch action {
 	case "install", "uninstall", "start", "stop", "restart", "status":
 	default:

@@ -24,11 +24,11 @@ kubelet gets a CredentialProviderConfig and the plugin binary; containerd gets
 hosts.toml files kept by the daemon.`,
 	}
 	cmd.AddCommand(
-		newSetupAuthFileCmd(g, "docker", "docker, nerdctl, crane, oras and regctl", dockerConfigPath,
+		newSetupAuthFileCmd(g, "docker", "docker, nerdctl, crane, oras and regctl", clientcfg.DockerConfigPath,
 			"  ocicred setup docker\n  DOCKER_CONFIG=/root/.docker ocicred setup docker --dry-run"),
-		newSetupAuthFileCmd(g, "podman", "podman, skopeo, buildah and CRI-O", podmanAuthPath,
+		newSetupAuthFileCmd(g, "podman", "podman, skopeo, buildah and CRI-O", clientcfg.PodmanAuthPath,
 			"  ocicred setup podman\n  ocicred setup podman --system"),
-		newSetupAuthFileCmd(g, "helm", "helm", helmRegistryPath, "  ocicred setup helm"),
+		newSetupAuthFileCmd(g, "helm", "helm", clientcfg.HelmRegistryPath, "  ocicred setup helm"),
 		newSetupKubeletCmd(g),
 		newSetupContainerdCmd(g),
 	)
@@ -70,7 +70,7 @@ func newSetupAuthFileCmd(g *globals, client, who string, defaultPath func(system
 	return cmd
 }
 
-func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
+func (g globals) setupAuthFile(client, path string, f authFileFlags) error {
 	if !f.remove {
 		if err := helperSeesConfig(g.configPath, client); err != nil {
 			return exitWith(ExitUsage, err)
@@ -80,7 +80,7 @@ func (g *globals) setupAuthFile(client, path string, f authFileFlags) error {
 	if err != nil {
 		return exitWith(ExitUsage, err)
 	}
-	hosts := helperHosts(cfg, client)
+	hosts := clientcfg.Hosts(cfg, client)
 	ch, err := clientcfg.Apply(path, hosts, clientcfg.Options{Remove: f.remove, DryRun: f.dryRun, Force: f.force})
 	if err != nil {
 		return exitWith(ExitFailure, err)
@@ -146,75 +146,4 @@ func samePath(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
-}
-
-// helperHosts are the credHelpers keys of cfg's registries with
-// credentials, spelled the way client looks them up.
-func helperHosts(cfg *config.Config, client string) []string {
-	var out []string
-	for _, r := range cfg.Registries {
-		if r.Type == config.TypeECR && !r.IsProtected() {
-			continue
-		}
-		h := r.Host
-		if h == "docker.io" && client != "podman" {
-			h = "https://index.docker.io/v1/" // docker's key for Docker Hub
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
-func home() (string, error) {
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("no home folder (%w); pass --file", err)
-	}
-	return h, nil
-}
-
-// dockerConfigPath is $DOCKER_CONFIG/config.json or ~/.docker/config.json.
-func dockerConfigPath(bool) (string, error) {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json"), nil
-	}
-	h, err := home()
-	return filepath.Join(h, ".docker", "config.json"), err
-}
-
-// podmanAuthPath is $REGISTRY_AUTH_FILE, /etc/containers/auth.json with
-// --system, else ~/.config/containers/auth.json (it survives reboots,
-// unlike the copy under XDG_RUNTIME_DIR).
-func podmanAuthPath(system bool) (string, error) {
-	switch {
-	case system:
-		return "/etc/containers/auth.json", nil
-	case os.Getenv("REGISTRY_AUTH_FILE") != "":
-		return os.Getenv("REGISTRY_AUTH_FILE"), nil
-	}
-	base := os.Getenv("XDG_CONFIG_HOME")
-	if base == "" {
-		h, err := home()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(h, ".config")
-	}
-	return filepath.Join(base, "containers", "auth.json"), nil
-}
-
-// helmRegistryPath is $HELM_REGISTRY_CONFIG or helm's default.
-func helmRegistryPath(bool) (string, error) {
-	if p := os.Getenv("HELM_REGISTRY_CONFIG"); p != "" {
-		return p, nil
-	}
-	base := os.Getenv("XDG_CONFIG_HOME")
-	if base == "" {
-		h, err := home()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(h, ".config")
-	}
-	return filepath.Join(base, "helm", "registry", "config.json"), nil
 }

@@ -1,25 +1,17 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/google/renameio/v2"
-	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/ocicred/ocicred/config"
-)
-
-// Defaults of setup containerd.
-const (
-	DefaultHostsDir         = "/etc/containerd/certs.d"
-	DefaultContainerdConfig = "/etc/containerd/config.toml"
+	"github.com/ocicred/ocicred/internal/containerdhosts"
 )
 
 func newSetupContainerdCmd(g *globals) *cobra.Command {
@@ -41,15 +33,15 @@ pulls read hosts.toml files only from its registry config_path.`,
 			return g.setupContainerd(hostsDir, ctdConfig, dryRun)
 		},
 	}
-	cmd.Flags().StringVar(&hostsDir, "hosts-dir", DefaultHostsDir, "the folder containerd reads hosts.toml files from")
-	cmd.Flags().StringVar(&ctdConfig, "containerd-config", DefaultContainerdConfig, "containerd's config, to check its config_path")
+	cmd.Flags().StringVar(&hostsDir, "hosts-dir", containerdhosts.DefaultHostsDir, "the folder containerd reads hosts.toml files from")
+	cmd.Flags().StringVar(&ctdConfig, "containerd-config", containerdhosts.DefaultCRIConfig, "containerd's config, to check its config_path")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the change without writing")
 	return cmd
 }
 
-func (g *globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error {
+func (g globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error {
 	if !filepath.IsAbs(hostsDir) {
-		return exitWith(ExitUsage, fmt.Errorf("--hosts-dir %q: write an absolute path, such as %s", hostsDir, DefaultHostsDir))
+		return exitWith(ExitUsage, fmt.Errorf("--hosts-dir %q: write an absolute path, such as %s", hostsDir, containerdhosts.DefaultHostsDir))
 	}
 	hostsDir = filepath.Clean(hostsDir)
 	path := g.configPath
@@ -95,7 +87,7 @@ func (g *globals) setupContainerd(hostsDir, ctdConfig string, dryRun bool) error
 
 // printLineDiff shows the lines an in-place edit changes. A re-encoded
 // file is not shown: every line would differ, secrets included.
-func printLineDiff(g *globals, name string, before []byte, e config.HostsDirEdit) {
+func printLineDiff(g globals, name string, before []byte, e config.HostsDirEdit) {
 	if !e.InPlace {
 		fmt.Fprintf(g.stdout, "%s would be encoded again: comments are kept, their alignment is not\n", name)
 		return
@@ -152,88 +144,15 @@ func writeKeepingOwner(path string, data []byte) error {
 	return nil
 }
 
-// criRegistrySections are where containerd's CRI plugin takes its registry
-// settings, by config version.
-var criRegistrySections = []struct {
-	version int64
-	plugin  string
-}{
-	{3, "io.containerd.cri.v1.images"}, // containerd 2.x
-	{2, "io.containerd.grpc.v1.cri"},   // containerd 1.x, version = 2
-	{1, "cri"},                         // containerd 1.x, version 1 (no version line)
-}
-
 // checkContainerdConfig tells whether containerd's CRI plugin reads
-// hosts.toml files from hostsDir, and what to change when it does not.
-// It only prints: containerd's config is the administrator's.
-func (g *globals) checkContainerdConfig(path, hostsDir string) {
-	warn := func(format string, args ...any) { fmt.Fprintf(g.stderr, "warning: "+format+"\n", args...) }
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		warn("%s does not exist: containerd runs on its defaults, and CRI pulls (kubelet, crictl) may not read %s.\n"+
-			"  Create it (containerd config default > %s), set config_path = %q in its CRI registry section, and restart containerd.\n"+
-			"  ctr reads the files with: ctr image pull --hosts-dir %s IMAGE", path, hostsDir, path, hostsDir, hostsDir)
+// hosts.toml files from hostsDir (on stdout), or what to change when it
+// does not (a warning on stderr). It only prints: containerd's config is
+// the administrator's.
+func (g globals) checkContainerdConfig(path, hostsDir string) {
+	c := containerdhosts.CheckCRIConfig(path, hostsDir)
+	if c.OK {
+		fmt.Fprintln(g.stdout, c.Msg)
 		return
 	}
-	if err != nil {
-		warn("cannot read %s (%v): check by hand that its CRI registry config_path is %q", path, err, hostsDir)
-		return
-	}
-	var cfg map[string]any
-	if err := toml.Unmarshal(data, &cfg); err != nil {
-		warn("%s is not TOML (%v): check by hand that its CRI registry config_path is %q", path, err, hostsDir)
-		return
-	}
-	version, _ := cfg["version"].(int64)
-	if version == 0 {
-		version = 1
-	}
-	section, configPath, found := "", "", false
-	for _, s := range criRegistrySections {
-		if s.version != version {
-			continue
-		}
-		section = fmt.Sprintf("[plugins.%q.registry]", s.plugin)
-		if s.version == 1 {
-			section = "[plugins.cri.registry]"
-		}
-		configPath, found = lookupString(cfg, "plugins", s.plugin, "registry", "config_path")
-	}
-	if section == "" {
-		warn("%s has config version %d, which this ocicred does not know: check by hand that its CRI registry config_path is %q", path, version, hostsDir)
-		return
-	}
-	dirs := filepath.SplitList(configPath)
-	switch {
-	case !found || configPath == "":
-		warn("%s does not set config_path: CRI pulls (kubelet, crictl) will not read the hosts.toml files. Add\n\n"+
-			"  %s\n    config_path = %q\n\nand restart containerd.", path, section, hostsDir)
-	case len(dirs) > 1:
-		warn("%s: config_path = %q lists several folders. containerd 2.1 and later, in transfer-service mode (their default),\n"+
-			"  take it as one folder name and ignore every hosts.toml (containerd/containerd#12808).\n"+
-			"  Set config_path = %q alone in %s and restart containerd.", path, configPath, hostsDir, section)
-	case filepath.Clean(configPath) != hostsDir:
-		warn("%s: config_path = %q, but ocicred writes to %s. Set config_path = %q in %s and restart containerd,\n"+
-			"  or run: ocicred setup containerd --hosts-dir %s", path, configPath, hostsDir, hostsDir, section, configPath)
-	default:
-		fmt.Fprintf(g.stdout, "%s: config_path is %s: CRI pulls read the hosts.toml files (re-read on every pull, no restart needed)\n", path, hostsDir)
-	}
-}
-
-// lookupString follows keys through nested TOML tables.
-func lookupString(m map[string]any, keys ...string) (string, bool) {
-	for i, k := range keys {
-		v, ok := m[k]
-		if !ok {
-			return "", false
-		}
-		if i == len(keys)-1 {
-			s, ok := v.(string)
-			return s, ok
-		}
-		if m, ok = v.(map[string]any); !ok {
-			return "", false
-		}
-	}
-	return "", false
+	fmt.Fprintf(g.stderr, "warning: %s\n", c.Msg)
 }

@@ -120,39 +120,3 @@ func TestSetupContainerdRefuses(t *testing.T) {
 		t.Error("an invalid config was edited")
 	}
 }
-
-func TestCheckContainerdConfig(t *testing.T) {
-	const hostsDir = "/etc/containerd/certs.d"
-	tests := []struct {
-		name, toml     string // "" for no file
-		stdout, stderr string
-	}{
-		{"no file", "", "", "does not exist"},
-		{"1.x without config_path", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"\"\n", "",
-			"does not set config_path: CRI pulls (kubelet, crictl) will not read the hosts.toml files. Add\n\n" +
-				"  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n    config_path = \"/etc/containerd/certs.d\""},
-		{"2.x without registry", "version = 3\n", "", `[plugins."io.containerd.cri.v1.images".registry]`},
-		{"version 1", "[plugins.cri.registry]\nconfig_path = \"/etc/containerd/certs.d\"\n", "config_path is /etc/containerd/certs.d", ""},
-		{"several folders", "version = 3\n[plugins.'io.containerd.cri.v1.images'.registry]\nconfig_path = '/etc/containerd/certs.d:/etc/docker/certs.d'\n", "",
-			"lists several folders"},
-		{"match", "version = 3\n[plugins.'io.containerd.cri.v1.images'.registry]\nconfig_path = '/etc/containerd/certs.d/'\n",
-			"config_path is /etc/containerd/certs.d", ""},
-		{"not TOML", "version = = 2", "", "is not TOML"},
-	}
-	for _, tt := range tests {
-		path := filepath.Join(t.TempDir(), "config.toml")
-		if tt.toml != "" {
-			writeFile(t, path, tt.toml, 0o644)
-		}
-		var out, errOut bytes.Buffer
-		g := &globals{stdout: &out, stderr: &errOut}
-		g.checkContainerdConfig(path, hostsDir)
-		if !strings.Contains(out.String(), tt.stdout) || !strings.Contains(errOut.String(), tt.stderr) ||
-			(tt.stderr == "") != (errOut.Len() == 0) {
-			t.Errorf("%s:\nstdout %s\nstderr %s\nwant %q and %q", tt.name, out.String(), errOut.String(), tt.stdout, tt.stderr)
-		}
-		if tt.name == "several folders" && !strings.Contains(errOut.String(), "containerd/containerd#12808") {
-			t.Errorf("the warning does not name the containerd issue: %s", errOut.String())
-		}
-	}
-}

@@ -34,7 +34,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			printStatus(g, st)
+			printStatus(*g, st)
 			return nil
 		},
 	}
@@ -42,7 +42,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printStatus(g *globals, st *localapi.Status) {
+func printStatus(g globals, st *localapi.Status) {
 	fmt.Fprintf(g.stdout, "config:       %s\n", st.Config)
 	if st.ConfigError != "" {
 		fmt.Fprintf(g.stdout, "config error: %s\n", st.ConfigError)

@@ -5,6 +5,9 @@
 // leaves a one-time .bak copy, never replaces another helper's entry unless
 // forced, and puts such an entry back when ocicred's is removed (spec,
 // "Operating it").
+//
+// Read clientcfg.go first (Apply); clients.go says where each client's
+// file is and which hosts it is keyed by.
 package clientcfg
 
 import (

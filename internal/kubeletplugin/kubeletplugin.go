@@ -4,6 +4,10 @@
 // the kubelet's strict decoder accepts. The types are written out here so
 // that ocicred does not link Kubernetes' API machinery; a test decodes the
 // answers with the official types.
+//
+// Read kubeletplugin.go first. providerconfig.go is the other side of the
+// plugin: ocicred's entry in the kubelet's CredentialProviderConfig and
+// the file's editing (`ocicred setup kubelet`).
 package kubeletplugin
 
 import (

@@ -1,4 +1,4 @@
-package daemon
+package containerdhosts
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,14 +27,14 @@ import (
 // Temp files that an interrupted write left (.hosts.toml<digits>, holding
 // the header) are removed at start and on every write.
 
-// hostsFileName is the file containerd reads in each host's folder.
-const hostsFileName = "hosts.toml"
-
 // tempPrefix starts the name of a hosts.toml being written; digits follow.
-const tempPrefix = "." + hostsFileName
+const tempPrefix = "." + FileName
 
 // maxHostsFile bounds what readOurs reads, in bytes: ours are about 1 KiB.
 const maxHostsFile = 1 << 20
+
+// errNotOurs: a hosts.toml exists that ocicred did not write.
+var errNotOurs = errors.New("was not written by ocicred; left alone")
 
 // errLink: a symbolic link where the daemon would write.
 var errLink = errors.New("is a symbolic link; ocicred follows no links below containerd.hostsDir: remove it")
@@ -98,18 +99,24 @@ func ownedByUs(f *os.File) error {
 	return nil
 }
 
-// writeHostsFile replaces <dir>/<host>/hosts.toml with data, atomically
-// and with mode 0600, unless it already holds exactly that. It creates the
-// folders, refuses links and a file it did not write, and removes the temp
-// files of interrupted writes first.
-func writeHostsFile(dir, host string, data []byte) (changed bool, err error) {
-	path := hostsPath(dir, host)
+// Write puts f at Path(dir, f.Host), atomically and with mode FileMode,
+// unless the file already holds exactly that: changed says whether it
+// wrote. It creates the folders (0755), refuses a symbolic link on the
+// way, a folder another user owns or others may write to, and a hosts.toml
+// it did not write (IsOurs), and removes the temp files of interrupted
+// writes first. Errors name the path and never the content.
+func Write(dir string, f File) (changed bool, err error) {
+	return writeFile(dir, f.Host, f.data)
+}
+
+func writeFile(dir, host string, data []byte) (changed bool, err error) {
+	path := Path(dir, host)
 	root, err := openFolder(nil, dir, true)
 	if err != nil {
 		return false, fmt.Errorf("cannot write %s: %w", path, bare(err))
 	}
 	defer root.Close()
-	folder, err := openFolder(root, host, true)
+	folder, err := openFolder(root, Folder(host), true)
 	if err != nil {
 		if errors.Is(err, errLink) {
 			return false, err
@@ -122,7 +129,7 @@ func writeHostsFile(dir, host string, data []byte) (changed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if old != nil && bytes.Equal(old, data) && mode.Perm() == HostsFileMode {
+	if old != nil && bytes.Equal(old, data) && mode.Perm() == FileMode {
 		return false, nil
 	}
 	if err := replaceAt(folder, data); err != nil {
@@ -136,7 +143,7 @@ func writeHostsFile(dir, host string, data []byte) (changed bool, err error) {
 func replaceAt(folder *os.File, data []byte) error {
 	dirfd := int(folder.Fd())
 	tmp := tempPrefix + strconv.FormatUint(rand.Uint64(), 10)
-	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, HostsFileMode)
+	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, FileMode)
 	if err != nil {
 		return err
 	}
@@ -148,7 +155,7 @@ func replaceAt(folder *os.File, data []byte) error {
 			_ = unix.Unlinkat(dirfd, tmp, 0)
 		}
 	}()
-	if err := f.Chmod(HostsFileMode); err != nil { // the umask may have taken bits away
+	if err := f.Chmod(FileMode); err != nil { // the umask may have taken bits away
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
@@ -157,7 +164,7 @@ func replaceAt(folder *os.File, data []byte) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := unix.Renameat(dirfd, tmp, dirfd, hostsFileName); err != nil {
+	if err := unix.Renameat(dirfd, tmp, dirfd, FileName); err != nil {
 		return err
 	}
 	renamed = true
@@ -170,7 +177,7 @@ func replaceAt(folder *os.File, data []byte) error {
 // link, a file that is not regular, or one without the marker. path is the
 // file's name for messages.
 func readOurs(folder *os.File, path string) ([]byte, fs.FileMode, error) {
-	fd, err := unix.Openat(int(folder.Fd()), hostsFileName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(int(folder.Fd()), FileName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return nil, 0, nil
@@ -192,7 +199,7 @@ func readOurs(folder *os.File, path string) ([]byte, fs.FileMode, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot read %s: %w", path, bare(err))
 	}
-	if len(data) > maxHostsFile || !bytes.HasPrefix(data, []byte(markerPrefix)) {
+	if len(data) > maxHostsFile || !IsOurs(data) {
 		return nil, 0, fmt.Errorf("%s %w", path, errNotOurs)
 	}
 	return data, fi.Mode(), nil
@@ -231,4 +238,70 @@ func isOurTemp(dirfd int, name string) bool {
 	head := make([]byte, len(markerPrefix))
 	n, _ := io.ReadFull(f, head)
 	return bytes.HasPrefix([]byte(markerPrefix), head[:n]) // empty, or a start of ours
+}
+
+// Prune removes, below dir, the hosts.toml files ocicred wrote for hosts
+// that keep (by host) does not hold, and their folders once empty; and in
+// every host's folder, the temp files of interrupted writes. It follows no
+// link, and leaves alone any file it did not write and any folder that is
+// not the daemon's user's alone. What it removes, and what it could not,
+// goes to log. A dir that does not exist is nothing to prune.
+func Prune(log *slog.Logger, dir string, keep map[string]bool) {
+	root, err := openFolder(nil, dir, false)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("containerd hosts folder not usable", "dir", dir, "err", err)
+		}
+		return
+	}
+	defer root.Close()
+	entries, err := root.ReadDir(-1)
+	if err != nil {
+		log.Warn("containerd hosts folder not readable", "dir", dir, "err", err)
+		return
+	}
+	kept := map[string]bool{}
+	for host, ok := range keep {
+		if ok {
+			kept[Folder(host)] = true
+		}
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			pruneFolder(log, root, e.Name(), kept[e.Name()])
+		}
+	}
+}
+
+// pruneFolder cleans one host's folder; unless keep, it removes the
+// hosts.toml the daemon wrote there, and the folder once empty.
+func pruneFolder(log *slog.Logger, root *os.File, name string, keep bool) {
+	folder, err := openFolder(root, name, false)
+	if err != nil {
+		return // a link, or a folder that is not ours to change
+	}
+	defer folder.Close()
+	removeStaleTemps(folder)
+	if keep {
+		return
+	}
+	path := filepath.Join(root.Name(), name, FileName)
+	if data, _, err := readOurs(folder, path); err != nil || data == nil {
+		return // not ours, or no file: none of our business
+	}
+	if err := unix.Unlinkat(int(folder.Fd()), FileName, 0); err != nil {
+		log.Warn("containerd hosts.toml not removed", "path", path, "err", err)
+		return
+	}
+	_ = unix.Unlinkat(int(root.Fd()), name, unix.AT_REMOVEDIR) // only when empty
+	log.Info("containerd hosts.toml removed: the registry left the config", "path", path)
+}
+
+// bare drops the path an *os.PathError repeats (the temp file's name).
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
