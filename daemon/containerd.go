@@ -28,8 +28,8 @@ type tokenSource interface {
 // follows the config, refreshed follows the token loops (only the files of
 // the identity that changed), status shows write failures. A failed write
 // is logged and shown in status, and retried at the next reload or token
-// refresh. Lock order: c.mu, then the store's (current); the store never
-// calls the sink while holding its own.
+// refresh. The tokens come from the engine's published snapshot, which
+// is read without a lock: c.mu is the only lock the sink ever holds.
 type containerdSink struct {
 	log    *slog.Logger
 	tokens tokenSource
