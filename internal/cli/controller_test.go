@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,14 +23,29 @@ import (
 
 	"github.com/ocicred/ocicred/internal/kubesink"
 	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/azfake"
+	"github.com/ocicred/ocicred/test/gcpfake"
 	"github.com/ocicred/ocicred/test/kubetest"
 )
+
+// cliAzure is the Entra ID stand-in of this package's tests: azidentity
+// trusts a TLS authority through the system roots only, which Go reads
+// once per process from SSL_CERT_FILE, so the fake starts, and the
+// variable is set, before any test runs.
+var cliAzure *azfake.Server
 
 func TestMain(m *testing.M) {
 	// klog's logger is process-wide and unguarded: set it before any test
 	// runs client-go, as a real process does at start (routeKlog).
 	routeKlog(slog.New(slog.DiscardHandler))
+	var err error
+	if cliAzure, err = azfake.New(azfake.WithLogger(slog.New(slog.DiscardHandler))); err != nil {
+		fmt.Fprintln(os.Stderr, "start the Azure stand-in:", err)
+		os.Exit(1)
+	}
+	os.Setenv("SSL_CERT_FILE", cliAzure.CAFile)
 	code := m.Run()
+	cliAzure.Close()
 	kubetest.Stop()
 	os.Exit(code)
 }
@@ -297,4 +314,81 @@ func noSecrets(t *testing.T, log string, secrets ...string) {
 			t.Errorf("a secret (%.4s…) is in the controller's log", s)
 		}
 	}
+}
+
+// The controller writes gar and acr registries into the pull Secrets like
+// ECR's: each with its cloud's user name and a token its cloud's stand-in
+// issued to the configured identity (the GAR token is Google's for the
+// key's service account; the ACR refresh token is accepted by the
+// registry's own /oauth2/token), and the Secret expires with the
+// earliest token (GAR's hour before ACR's three).
+func TestControllerEveryCloud(t *testing.T) {
+	dir := t.TempDir()
+	g := gcpfake.Start(t)
+	const sa = "puller@ocicred-kube.iam.gserviceaccount.com"
+	keyFile := filepath.Join(dir, "key.json")
+	if err := os.WriteFile(keyFile, g.NewKey(sa).JSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const tenant, client = "72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-0000-0000-00000000cafe"
+	clientSecret := "azure-secret-must-not-leak"
+	cliAzure.AddClientSecret(tenant, client, clientSecret)
+	secretFile := filepath.Join(dir, "acr.secret")
+	if err := os.WriteFile(secretFile, []byte(clientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up, err := url.Parse("http://127.0.0.1:9") // no pull goes through it here
+	if err != nil {
+		t.Fatal(err)
+	}
+	acr := cliAzure.NewRegistry(up)
+	acr.Grant(client)
+	const garHost = "europe-west3-docker.pkg.dev"
+	regs := "registries:\n" + `  - name: gar
+    type: gar
+    endpoint: ` + garHost + `
+    credentials: {type: serviceAccountKey, keyFile: ` + keyFile + `}
+  - name: acr
+    type: acr
+    endpoint: ` + acr.URL + `
+    tenantId: ` + tenant + `
+    authorityHost: ` + cliAzure.AuthorityHost() + `
+    disableInstanceDiscovery: true
+    credentials: {type: clientSecret, clientId: ` + client + `, clientSecretFile: ` + secretFile + `}
+`
+	r := runController(t, regs)
+	ns := kubetest.Namespace(t, r.cs, "clouds", map[string]string{"group": r.lease})
+	garToken := r.password(t, 20*time.Second, ns, garHost)
+	acrToken := r.password(t, 20*time.Second, ns, acr.Host)
+	auths, s, err := r.auths(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := auths[garHost]["username"]; u != "oauth2accesstoken" {
+		t.Errorf("gar entry's user name %q", u)
+	}
+	if u := auths[acr.Host]["username"]; u != "00000000-0000-0000-0000-000000000000" {
+		t.Errorf("acr entry's user name %q", u)
+	}
+	if owner, ok := g.TokenOwner(garToken); !ok || owner != sa {
+		t.Errorf("the gar entry's token: owner %q, valid %v; want a token Google issued to %s", owner, ok, sa)
+	}
+	req, err := http.NewRequest(http.MethodGet, acr.URL+"/oauth2/token?service="+acr.Host+"&scope=repository:demo/hello:pull", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(auths[acr.Host]["username"], acrToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the registry's /oauth2/token refuses the acr entry: %s", resp.Status)
+	}
+	exp, err := time.Parse(time.RFC3339, s.Annotations[kubesink.ExpiresAtAnnotation])
+	if left := time.Until(exp); err != nil || left > time.Hour || left < 30*time.Minute {
+		t.Errorf("the Secret expires in %v (%v); want GAR's hour, the earliest", left, err)
+	}
+	noSecrets(t, r.log.String(), clientSecret, garToken, acrToken)
 }
