@@ -31,6 +31,14 @@ type Figures struct {
 	API                             *APIResult
 	Refresh                         *RefreshResult
 	Startup                         *StartupResult
+	// ECRLogin is docker-credential-ecr-login's warm `get`
+	// (BenchmarkGetECRLogin), ECRLoginMiB its size; ECRLoginSkipped why
+	// it was not measured, when it could not be built.
+	ECRLogin        Sample
+	ECRLoginMiB     float64
+	ECRLoginSkipped string
+	// Clouds is BenchmarkCloudTokens's count of token requests.
+	Clouds *CloudTokensResult
 }
 
 // APIResult is the daemon API's throughput.
@@ -131,6 +139,11 @@ func (f *Figures) Lines() []string {
 	}
 	latency("helper get", f.Helper)
 	latency("helper version (start-up only, no socket)", f.HelperVersion)
+	latency("docker-credential-ecr-login v0.12.0 get (warm cache, awsfake)", f.ECRLogin)
+	if f.ECRLoginSkipped != "" {
+		lines = append(lines, "docker-credential-ecr-login v0.12.0: not measured, it did not build: "+
+			strings.Join(strings.Fields(f.ECRLoginSkipped), " "))
+	}
 	latency("ocicred get", f.Ocicred)
 	latency("helper get, no daemon (cached token through the index; no exec)", f.HelperNoDaemon)
 	latency("ocicred get --no-daemon, no daemon (cached token)", f.OcicredNoDaemon)
@@ -148,6 +161,9 @@ func (f *Figures) Lines() []string {
 	if s := f.Startup; s != nil {
 		lines = append(lines, fmt.Sprintf("real daemon, %s: all ready %s after start, %d GetAuthorizationToken calls for %d pairs",
 			s.Fleet, s.Ready.Round(time.Millisecond), s.Calls, s.Pairs))
+	}
+	if f.Clouds != nil {
+		lines = append(lines, f.Clouds.Lines()...)
 	}
 	return lines
 }
