@@ -306,6 +306,8 @@ func unitName(c TokenCount) string {
 		return "regions"
 	case c.Cloud == "ACR" && c.Request == reqExchange:
 		return "registries"
+	case c.Request == reqOpenID:
+		return "tenant"
 	}
 	return "identity"
 }
