@@ -18,8 +18,11 @@ import (
 
 // cloudLifetime is the GAR and ACR stand-ins' token lifetime in
 // TestEveryCloudOnOneNode: the daemon refreshes after about half of it, so
-// a refresh (and an outage of it) falls within the test.
-const cloudLifetime = 40 * time.Second
+// a refresh (and an outage of it) falls within the test, and the last good
+// token still has a third of its life or more (over 25 s) when the first
+// refresh in the outage has failed: time for status, the helper and a pull
+// on a busy machine (at 40 s, a pull that took 6 s once outlived it).
+const cloudLifetime = 80 * time.Second
 
 // Identities of the node's three registries at their clouds' stand-ins.
 const (
@@ -186,7 +189,7 @@ func TestEveryCloudOnOneNode(t *testing.T) {
 	})
 
 	t.Run("refresh without a pull, and the last good token through an outage", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(t.Context(), 3*cloudLifetime) // a guard: refreshes are due in 16 to 24 s
+		ctx, cancel := context.WithTimeout(t.Context(), 3*cloudLifetime) // a guard: refreshes are due in 32 to 48 s
 		defer cancel()
 		gar0, acr0 := n.gar.Fake.CallCount(gcpfake.EndpointToken), n.acr.Fake.CallCount(azfake.EndpointExchange)
 		if err := n.gar.Fake.WaitCalls(ctx, gcpfake.EndpointToken, gar0+1); err != nil {
