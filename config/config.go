@@ -78,10 +78,10 @@ type Config struct {
 	// the file's whose bytes were parsed); zero after Parse alone.
 	Mode fs.FileMode `yaml:"-"`
 
-	// pos is every field path's place in the file while the file is
+	// pos finds every field's place in the file while the file is
 	// checked; afterwards (keepSecretPositions) only what ResolveSecrets
 	// may still point at.
-	pos map[string]pos
+	pos places
 	// byHost indexes Registries by Host for Lookup (the first registry of
 	// a host wins, as in a scan); nil for a Config not built by Parse or
 	// Load, which Lookup then scans.
@@ -101,15 +101,15 @@ func (c *Config) finish() {
 }
 
 // keepSecretPositions drops the places of every field but the secret
-// files and variables that ResolveSecrets reports. The full map, one
-// entry per field, would be half of what a daemon keeps for a large
-// config (8 MiB of 15 MiB at 10,000 registries), for errors already
-// reported.
+// files and variables that ResolveSecrets reports, and with them the
+// parsed tree, for errors already reported (a map of every field's place
+// was half of what a daemon kept for a large config: 8 MiB of 15 MiB at
+// 10,000 registries).
 func (c *Config) keepSecretPositions() {
 	kept := map[string]pos{}
 	keep := func(i int, field string) {
 		path := "registries[" + strconv.Itoa(i) + "]." + field
-		if p, ok := c.pos[path]; ok {
+		if p, ok := c.pos.get(path); ok {
 			kept[path] = p
 		}
 	}
@@ -128,7 +128,7 @@ func (c *Config) keepSecretPositions() {
 			}
 		}
 	}
-	c.pos = kept
+	c.pos = places{kept: kept}
 }
 
 // Containerd configures the hosts.toml files the daemon keeps.
@@ -341,10 +341,10 @@ func decodeValidate(data []byte, name string, maxValues int, r *reporter) (c *Co
 		return nil, 0
 	}
 	c = &Config{File: name, Digest: digest(data)}
-	d := &decoder{r: r, pos: map[string]pos{}}
+	d := &decoder{r: r}
 	d.decode(&root, "", reflect.ValueOf(c).Elem())
-	validate(c, d.pos, r)
-	c.pos = d.pos
+	c.pos = places{root: &root}
+	validate(c, c.pos, r)
 	return c, d.visits
 }
 

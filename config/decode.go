@@ -16,12 +16,14 @@ import (
 
 // decoder walks a yaml.Node tree into Go values. Unlike yaml.Decoder with
 // KnownFields it goes on after an error, so that a file's every problem is
-// reported at once, and it remembers where each field stands so that
-// validation errors can point at it.
+// reported at once. Where each field stands is found again in the tree
+// (places) when validation needs it.
 type decoder struct {
 	r      *reporter
-	pos    map[string]pos // field path → position of its value
-	visits int            // values decoded, aliases counted at each use
+	visits int // values decoded, aliases counted at each use
+	// record, when set, is told each field's path and place as it is
+	// decoded: the tests hold places to it.
+	record func(path string, p pos)
 }
 
 var (
@@ -40,7 +42,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		}
 		n = n.Content[0]
 	}
-	d.pos[path] = pos{n.Line, n.Column}
+	if d.record != nil {
+		d.record(path, pos{n.Line, n.Column})
+	}
 	switch {
 	case v.Type() == secretType:
 		if s, ok := d.scalar(n, path, "a string"); ok {

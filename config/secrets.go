@@ -51,7 +51,7 @@ func (c *Config) ResolveSecrets(src Sources) error {
 		var se *SecretError
 		if err := r.ResolveSecrets(src); errors.As(err, &se) {
 			path := fmt.Sprintf("registries[%d].%s", i, se.Field)
-			p := c.pos[path]
+			p, _ := c.pos.get(path)
 			errs = append(errs, &Error{File: c.File, Line: p.line, Column: p.col, Field: path, Msg: se.Err.Error()})
 		}
 	}

@@ -28,7 +28,7 @@ const (
 // checker validates a decoded file, pointing each error at its field.
 type checker struct {
 	r   *reporter
-	pos map[string]pos
+	pos places
 }
 
 // at is the position of path, or of its nearest parent that the file has.
@@ -36,20 +36,21 @@ func (v *checker) at(path string) pos { return nearest(v.pos, path) }
 
 // nearest is the position of path in positions, or of its nearest parent
 // that has one.
-func nearest(positions map[string]pos, path string) pos {
+func nearest(positions places, path string) pos {
 	for {
-		if p, ok := positions[path]; ok {
+		if p, ok := positions.get(path); ok {
 			return p
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return positions[""]
+			p, _ := positions.get("")
+			return p
 		}
 		path = path[:i]
 	}
 }
 
-func (v *checker) has(path string) bool { _, ok := v.pos[path]; return ok }
+func (v *checker) has(path string) bool { _, ok := v.pos.get(path); return ok }
 
 // errf reports a problem with path, unless the decoder already did.
 func (v *checker) errf(path, format string, args ...any) {
@@ -61,7 +62,7 @@ func (v *checker) errf(path, format string, args ...any) {
 	v.r.add(v.at(path), path, format, args...)
 }
 
-func validate(c *Config, positions map[string]pos, r *reporter) {
+func validate(c *Config, positions places, r *reporter) {
 	v := &checker{r: r, pos: positions}
 	if c.Socket != "" && !filepath.IsAbs(c.Socket) {
 		v.errf("socket", "must be an absolute path, such as %s", DefaultSocket)

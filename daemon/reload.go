@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/ocicred/ocicred/config"
 )
@@ -13,7 +14,20 @@ func (d *Daemon) load() (*config.Config, error) { return loadChecked(d.opts.Conf
 
 // loadChecked is load for any path: the daemon's and the controller's rule
 // (config.Load checks the file's mode too).
-func loadChecked(path string) (*config.Config, error) { return config.Load(path) }
+//
+// A load allocates about 45 times the file's size (the YAML parser's node
+// tree, the field positions), all garbage once it returns: for a
+// 10,000-registry file, 54 MB, against 14 MiB that the daemon keeps. The
+// runtime would hand those pages back to the system only over minutes, so
+// the daemon would sit at the load's peak; handing them back here (one
+// garbage collection, a few milliseconds at that size, on a path taken
+// only at start and on a config change) keeps its resident memory at what
+// it uses.
+func loadChecked(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	debug.FreeOSMemory()
+	return cfg, err
+}
 
 // Reload reads the config again. A valid new config is swapped in whole;
 // requests already running finish on the old one. An invalid one is
