@@ -3,8 +3,8 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -77,7 +77,8 @@ func (a peerAddr) String() string {
 	if a.err != nil {
 		return "unknown caller"
 	}
-	return fmt.Sprintf("pid %d uid %d", a.caller.PID, a.caller.UID)
+	// net/http asks for this once per connection: no Sprintf.
+	return "pid " + strconv.Itoa(a.caller.PID) + " uid " + strconv.Itoa(a.caller.UID)
 }
 
 // withCaller stores the peer's identity in each connection's context; a
