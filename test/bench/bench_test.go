@@ -251,6 +251,7 @@ func BenchmarkDaemonAPI(b *testing.B) {
 	ctx := context.Background()
 	par := (apiWorkers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)
 	b.SetParallelism(par)
+	cpuBefore, cpuErr := procCPU(st.daemon.Pid())
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			got, err := client.Credentials(ctx, Server)
@@ -262,6 +263,11 @@ func BenchmarkDaemonAPI(b *testing.B) {
 	})
 	res := APIResult{Workers: par * runtime.GOMAXPROCS(0), Answers: b.N, Elapsed: b.Elapsed()}
 	b.ReportMetric(res.PerSecond(), "answers/s")
+	// The daemon's own CPU per answer: what it could answer per second
+	// and core were its clients elsewhere (here they share its cores).
+	if cpuAfter, err := procCPU(st.daemon.Pid()); cpuErr == nil && err == nil {
+		b.ReportMetric(float64(cpuAfter-cpuBefore)/float64(time.Microsecond)/float64(b.N), "daemon-cpu-µs/answer")
+	}
 	record(func(f *Figures) { f.API = &res })
 }
 

@@ -106,6 +106,27 @@ func MeasureScaleProcess(ctx context.Context, bin Binaries, fleet ScaleFleet) (P
 // setting does (systemd/ocicred.service sets them).
 var runtimeEnv = []string{"GOGC", "GOMEMLIMIT"}
 
+// procCPU is the CPU time a process has used, user and system, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // procMemory reads the kB figures of /proc/PID/status, in bytes by name.
 func procMemory(pid int) (map[string]uint64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
