@@ -147,6 +147,7 @@ func (e *engine) start(ctx context.Context, path string, debounce time.Duration,
 
 // apply starts and stops loops for cfg's identities, then publishes cfg.
 func (e *engine) apply(cfg *config.Config) {
+	defer releaseLoad()
 	e.tokens.sync(cfg)
 	e.cfg.Store(cfg)
 	e.notify()

@@ -180,6 +180,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.log.Info("ocicred daemon ready", "socket", d.socket, "config", cfg.File, "registries", len(cfg.Registries))
 	d.opts.Notify("READY=1")
+	releaseLoad()
 
 	<-gctx.Done()
 	d.opts.Notify("STOPPING=1")
