@@ -343,7 +343,7 @@ func decodeValidate(data []byte, name string, maxValues int, r *reporter) (c *Co
 	c = &Config{File: name, Digest: digest(data)}
 	d := &decoder{r: r}
 	d.decode(&root, "", reflect.ValueOf(c).Elem())
-	c.pos = places{root: &root}
+	c.pos = treePlaces(&root)
 	validate(c, c.pos, r)
 	return c, d.visits
 }

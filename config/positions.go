@@ -24,7 +24,21 @@ import (
 type places struct {
 	root *yaml.Node     // the document while the file is checked, else nil
 	kept map[string]pos // afterwards
+	// last is where the last lookup's first list item (registries[12])
+	// stands: validation asks about one registry's fields in a row.
+	last *placeCache
 }
+
+// placeCache is a path's first list item and where it stands; n is nil
+// when the file has no such item.
+type placeCache struct {
+	prefix string
+	n      *yaml.Node
+	s      *schema
+}
+
+// treePlaces finds places in the document root.
+func treePlaces(root *yaml.Node) places { return places{root: root, last: &placeCache{}} }
 
 // get is the place of path, and whether the file has it.
 func (ps places) get(path string) (pos, bool) {
@@ -32,15 +46,7 @@ func (ps places) get(path string) (pos, bool) {
 		p, ok := ps.kept[path]
 		return p, ok
 	}
-	return find(ps.root, path)
-}
-
-// find walks the tree from root along path, taking the steps the decoder
-// takes into a Config: only through fields of the schema (the first key
-// of each name, as the decoder keeps the first and refuses the rest), and
-// only into a mapping for a struct and a list for a slice.
-func find(root *yaml.Node, path string) (pos, bool) {
-	n := follow(root)
+	n := follow(ps.root)
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
 			return pos{}, false
@@ -48,15 +54,50 @@ func find(root *yaml.Node, path string) (pos, bool) {
 		n = n.Content[0]
 	}
 	s := configSchema()
+	if end := strings.IndexByte(path, ']'); end >= 0 && ps.last != nil {
+		prefix, rest := path[:end+1], path[end+1:]
+		if prefix != ps.last.prefix {
+			item, itemSchema, ok := walk(n, s, prefix)
+			if !ok {
+				item = nil
+			}
+			// A copy: keeping path itself would make every caller's path
+			// escape to the heap.
+			*ps.last = placeCache{prefix: strings.Clone(prefix), n: item, s: itemSchema}
+		}
+		if ps.last.n == nil {
+			return pos{}, false
+		}
+		n, s, path = ps.last.n, ps.last.s, rest
+	}
+	n, _, ok := walk(n, s, path)
+	if !ok {
+		return pos{}, false
+	}
+	return pos{n.Line, n.Column}, true
+}
+
+// find is the place of path in the document root, found by walking the
+// tree.
+func find(root *yaml.Node, path string) (pos, bool) {
+	return places{root: root}.get(path)
+}
+
+// walk goes from n, a value of schema s, along path, taking the steps the
+// decoder takes into a Config: only through fields of the schema (the
+// first key of each name, as the decoder keeps the first and refuses the
+// rest), and only into a mapping for a struct and a list for a slice. It
+// returns the value path names and its schema.
+func walk(n *yaml.Node, s *schema, path string) (*yaml.Node, *schema, bool) {
 	for path != "" {
 		if path[0] == '[' {
 			end := strings.IndexByte(path, ']')
 			if end < 0 || s.elem == nil || n.Kind != yaml.SequenceNode {
-				return pos{}, false
+				return nil, nil, false
 			}
 			i, err := strconv.Atoi(path[1:end])
 			if err != nil || i < 0 || i >= len(n.Content) {
-				return pos{}, false
+				return nil, nil, false
 			}
 			n, s, path = follow(n.Content[i]), s.elem, path[end+1:]
 			continue
@@ -70,15 +111,15 @@ func find(root *yaml.Node, path string) (pos, bool) {
 		}
 		field, known := s.fields[path[:end]]
 		if !known || n.Kind != yaml.MappingNode {
-			return pos{}, false
+			return nil, nil, false
 		}
 		val := valueOf(n, path[:end])
 		if val == nil {
-			return pos{}, false
+			return nil, nil, false
 		}
 		n, s, path = follow(val), field, path[end:]
 	}
-	return pos{n.Line, n.Column}, true
+	return n, s, true
 }
 
 // schema is what the decoder takes at one place of a Config: a struct's

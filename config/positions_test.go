@@ -11,8 +11,9 @@ import (
 
 // FuzzPlaces holds that places finds exactly the places the decoder passes
 // through: for every path the parsed tree spells (every key, known or not,
-// and every index, through aliases), find answers when and only when the
-// decoder decoded a value there, and with the decoder's place.
+// and every index, through aliases), find, and places.get with its cache
+// of the last list item, answer when and only when the decoder decoded a
+// value there, and with the decoder's place.
 func FuzzPlaces(f *testing.F) {
 	f.Add([]byte(full))
 	f.Add([]byte("registries:\n  - &a {name: x, tls: &t {ca: /c}}\n  - {name: y, tls: *t}\n  - *a\n"))
@@ -31,11 +32,15 @@ func FuzzPlaces(f *testing.F) {
 		d := &decoder{r: &reporter{file: "fuzz.yaml"}, record: func(path string, p pos) { decoded[path] = p }}
 		d.decode(&root, "", reflect.ValueOf(&Config{}).Elem())
 		budget := 5000
+		cached := treePlaces(&root) // asked in file order, as validation asks
 		spelled(&root, "", &budget, func(path string) {
 			want, wantOK := decoded[path]
 			got, ok := find(&root, path)
 			if ok != wantOK || got != want {
 				t.Fatalf("find(%q) = %v, %v; the decoder passed %v, %v", path, got, ok, want, wantOK)
+			}
+			if got, ok := cached.get(path); ok != wantOK || got != want {
+				t.Fatalf("places.get(%q) = %v, %v; the decoder passed %v, %v", path, got, ok, want, wantOK)
 			}
 		})
 		for path := range decoded {
