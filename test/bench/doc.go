@@ -22,5 +22,7 @@
 // clouds.go is the mixed ECR/GAR/ACR config and how its requests are
 // counted, cloudsrun.go runs the real daemon on it against awsfake, gcpfake
 // and azfake, cloudsreport.go writes its section; ecrlogin.go builds
-// docker-credential-ecr-login from the Go module proxy.
+// docker-credential-ecr-login from the Go module proxy. scale.go and
+// scaleproc.go run the daemon on 10,000 registries, in-process (Go's heap,
+// for the profiles) and as the real process (its memory from /proc).
 package bench
