@@ -25,8 +25,10 @@ type ProcessScaleResult struct {
 	// RSS is the process's resident memory (VmRSS of /proc/PID/status) once
 	// every registry is ready, after the status answer that said so;
 	// AnonRSS the part of it that is not the mapped binary (RssAnon).
-	// ReloadRSS is VmRSS once the reload is served, and HWM the peak
-	// resident memory (VmHWM) over the whole run. All in bytes.
+	// ReloadRSS is VmRSS at the moment the reload is first served (the
+	// daemon hands the load's garbage back just after: near the peak),
+	// and HWM the peak resident memory (VmHWM) over the whole run. All in
+	// bytes.
 	RSS, AnonRSS, ReloadRSS, HWM uint64
 }
 
