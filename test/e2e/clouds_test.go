@@ -101,7 +101,7 @@ func newCloudNode(t *testing.T, garOpts []gcpfake.Option, acrOpts []azfake.Optio
 	helpers := map[string]string{}
 	for _, r := range []struct {
 		name, typ, host, user string
-		push               func(testing.TB, string, string) Image
+		push                  func(testing.TB, string, string) Image
 	}{
 		{"prod", config.TypeECR, n.ecr.Host, config.UserECR, n.ecr.PushImage},
 		{"gar", config.TypeGAR, n.gar.Host, config.UserGAR, n.gar.PushImage},
