@@ -2,13 +2,17 @@ package ecrtoken
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -46,7 +50,11 @@ func newRetryer() aws.Retryer {
 
 // awsConfig builds the SDK config of reg's identity in region. It honours
 // the SDK's environment (AWS_ENDPOINT_URL_*, AWS_PROFILE, …).
-func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient, log *slog.Logger) (aws.Config, error) {
+//
+// sharedCA says that hc trusts AWS_CA_BUNDLE already (caBundleClient):
+// then the config keeps hc rather than the copy the SDK makes of it for
+// the bundle.
+func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.HTTPClient, sharedCA bool, log *slog.Logger) (aws.Config, error) {
 	c := reg.Credentials
 	if c == nil {
 		c = &config.Credentials{Type: config.CredDefault}
@@ -70,10 +78,46 @@ func awsConfig(ctx context.Context, reg *config.Registry, region string, hc aws.
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
+	if hc != nil && sharedCA && os.Getenv(caBundleEnv) != "" {
+		// The SDK has given this identity its own copy of hc with the
+		// bundle parsed into it (AWS_CA_BUNDLE wins over a profile's
+		// ca_bundle); hc trusts the same bundle already (caBundleClient).
+		cfg.HTTPClient = hc
+	}
 	if c.Type == config.CredSTS {
 		cfg.Credentials = assumeRole(cfg, c)
 	}
 	return cfg, nil
+}
+
+// caBundleEnv names the AWS SDK's CA bundle variable.
+const caBundleEnv = "AWS_CA_BUNDLE"
+
+// caBundleClient is hc trusting the PEM bundle AWS_CA_BUNDLE names, read
+// and parsed once, and true; hc itself and false when the variable is
+// unset or the file cannot be used (LoadDefaultConfig then reports it, as
+// it would without this). Without it, every identity × region's SDK config parses the
+// bundle and keeps its own pool and connections: with the system bundle,
+// 15 MiB at 30 pairs (BENCHMARKS.md, "Profiles").
+func caBundleClient(hc *awshttp.BuildableClient) (*awshttp.BuildableClient, bool) {
+	path := os.Getenv(caBundleEnv)
+	if path == "" {
+		return hc, false
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return hc, false
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return hc, false
+	}
+	return hc.WithTransportOptions(func(tr *http.Transport) {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}), true
 }
 
 // sdkLogger sends the SDK's log lines to slog, at Warn for its warnings

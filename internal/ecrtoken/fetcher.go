@@ -40,15 +40,20 @@ type Fetcher struct {
 	// HTTPClient, when set, carries every AWS call (tests watch where the
 	// SDK sends them).
 	HTTPClient aws.HTTPClient
+	// sharedCA: HTTPClient trusts AWS_CA_BUNDLE already (NewFetcher).
+	sharedCA bool
 	// Log receives the SDK's own log lines (its warnings, at Warn), so
 	// that they follow --log-format; nil discards them.
 	Log *slog.Logger
 }
 
 // NewFetcher returns a Fetcher. Its identities share one HTTP client, so
-// keep-alive connections to AWS are reused rather than opened per call.
+// keep-alive connections to AWS are reused rather than opened per call;
+// with AWS_CA_BUNDLE set, that client trusts the bundle, read once (see
+// caBundleClient).
 func NewFetcher() *Fetcher {
-	return &Fetcher{clients: map[Key]aws.Config{}, HTTPClient: awshttp.NewBuildableClient()}
+	hc, shared := caBundleClient(awshttp.NewBuildableClient())
+	return &Fetcher{clients: map[Key]aws.Config{}, HTTPClient: hc, sharedCA: shared}
 }
 
 // Fetch gets a fresh token for reg (a protected ECR registry).
@@ -171,7 +176,7 @@ func (f *Fetcher) config(ctx context.Context, key Key, reg *config.Registry) (aw
 	if ok {
 		return cfg, nil
 	}
-	cfg, err := awsConfig(ctx, reg, reg.ECR.Region, f.HTTPClient, f.Log)
+	cfg, err := awsConfig(ctx, reg, reg.ECR.Region, f.HTTPClient, f.sharedCA, f.Log)
 	if err != nil {
 		return aws.Config{}, err
 	}
