@@ -37,14 +37,30 @@ func (e *AddressError) Unwrap() error { return ErrBadAddress }
 // HasUserInfo reports whether addr holds user information before its host
 // (https://user:password@host): a secret, in every case ocicred sees.
 func HasUserInfo(addr string) bool {
-	s := addr
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
+	_, s := splitScheme(addr)
 	if i := strings.IndexAny(s, "/?#"); i >= 0 {
 		s = s[:i]
 	}
 	return strings.Contains(s, "@")
+}
+
+// splitScheme cuts "scheme://" off s when what stands before "://" is a
+// scheme (RFC 3986: a letter, then letters, digits, "+", "-" or "."), and
+// returns it with its "://". Anything else before a "://" is part of the
+// address (and of its user information when it holds an "@"): a secret in
+// it must not pass for a scheme and be shown.
+func splitScheme(s string) (scheme, rest string) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", s
+	}
+	for j, r := range s[:i] {
+		letter := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		if !letter && (j == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return "", s
+		}
+	}
+	return s[:i+3], s[i+3:]
 }
 
 // withoutUserInfo replaces addr's user information with "…@".
@@ -52,10 +68,7 @@ func withoutUserInfo(addr string) string {
 	if !HasUserInfo(addr) {
 		return addr
 	}
-	scheme, rest := "", addr
-	if i := strings.Index(rest, "://"); i >= 0 {
-		scheme, rest = rest[:i+3], rest[i+3:]
-	}
+	scheme, rest := splitScheme(addr)
 	end := len(rest)
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		end = i

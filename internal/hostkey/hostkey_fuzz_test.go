@@ -101,3 +101,18 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// A secret before a "://" that is no scheme is user information too, and
+// Printable hides it (found by FuzzKey: testdata/fuzz/FuzzKey/6a06fc9312a3fd2d).
+func TestUserInfoBeforeABogusScheme(t *testing.T) {
+	const addr = "robot:Pw-9xZ@harbor.example://@x"
+	if !HasUserInfo(addr) {
+		t.Error("HasUserInfo = false")
+	}
+	if p := Printable(addr); strings.Contains(p, "Pw-9xZ") {
+		t.Errorf("Printable = %q shows the password", p)
+	}
+	if _, err := Key(addr); err == nil || strings.Contains(err.Error(), "Pw-9xZ") {
+		t.Errorf("Key = %v; want a refusal that does not show the password", err)
+	}
+}
