@@ -69,12 +69,7 @@ func New(opts ...Option) (*Server, error) {
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	opts = append([]Option{WithLogger(fakekit.TestLogger(t))}, opts...)
-	s, err := New(opts...)
-	if err != nil {
-		t.Fatalf("awsfake: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return fakekit.Start(t, "awsfake", func() (*Server, error) { return New(opts...) })
 }
 
 // Close releases hung requests, stops the server and removes its files.

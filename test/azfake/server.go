@@ -103,12 +103,7 @@ func signingKey() (*rsa.PrivateKey, error) { return sharedKey() }
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	opts = append([]Option{WithLogger(fakekit.TestLogger(t))}, opts...)
-	s, err := New(opts...)
-	if err != nil {
-		t.Fatalf("azfake: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return fakekit.Start(t, "azfake", func() (*Server, error) { return New(opts...) })
 }
 
 // Close releases hung requests, stops the servers (the registries' too)

@@ -1,6 +1,9 @@
 package fakekit
 
 import (
+	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -90,5 +93,47 @@ func TestTestLoggerWritesOneLineARecord(t *testing.T) {
 	if len(r.lines) != 1 || strings.Contains(r.lines[0], "\n") ||
 		!strings.Contains(r.lines[0], `msg="aws call" action=GetAuthorizationToken`) {
 		t.Errorf("logged %q, want one line with the record", r.lines)
+	}
+}
+
+type closer struct{ closed bool }
+
+func (c *closer) Close() { c.closed = true }
+
+func TestStartClosesWhenTheTestEnds(t *testing.T) {
+	var c *closer
+	t.Run("test", func(t *testing.T) {
+		c = Start(t, "fake", func() (*closer, error) { return &closer{}, nil })
+		if c.closed {
+			t.Error("closed before the test ended")
+		}
+	})
+	if !c.closed {
+		t.Error("not closed when the test ended")
+	}
+}
+
+type fatals struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatals) Helper() {}
+
+func (f *fatals) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestStartFailsTheTestOnError(t *testing.T) {
+	f := &fatals{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Start(f, "fake", func() (*closer, error) { return nil, errors.New("no port") })
+	}()
+	<-done
+	if f.msg != "fake: no port" {
+		t.Errorf("Fatalf(%q), want %q", f.msg, "fake: no port")
 	}
 }

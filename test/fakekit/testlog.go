@@ -19,3 +19,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// Start runs start for one test and closes what it returns when the test
+// ends. An error from start fails the test at once, as "NAME: error";
+// name is the fake's package name.
+func Start[S interface{ Close() }](t testing.TB, name string, start func() (S, error)) S {
+	t.Helper()
+	s, err := start()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
