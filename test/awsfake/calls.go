@@ -62,10 +62,7 @@ func matches(pattern, service, action string) bool {
 
 // record appends c to the call log and logs it, without secrets.
 func (s *Server) record(c Call) {
-	s.mu.Lock()
-	s.state.calls = append(s.state.calls, c)
-	s.changedLocked()
-	s.mu.Unlock()
+	s.calls.Record(c)
 	s.opts.log.Info("aws call", "service", c.Service, "action", c.Action,
 		"access_key_id", c.AccessKeyID, "region", c.Region, "role_arn", c.RoleArn,
 		"fault", c.Fault.String(), "error", c.ErrorCode)
@@ -73,92 +70,53 @@ func (s *Server) record(c Call) {
 
 // Calls returns a copy of every call received since the start or Reset.
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.state.calls))
-	for i, c := range s.state.calls {
-		c.RegistryIDs = slices.Clone(c.RegistryIDs)
-		out[i] = c
+	out := s.calls.Snapshot()
+	for i := range out {
+		out[i].RegistryIDs = slices.Clone(out[i].RegistryIDs)
 	}
 	return out
 }
 
 // CallCount returns how many calls match action, failed ones included.
 func (s *Server) CallCount(action string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.countLocked(action)
+	return s.calls.Count(callsOf(action))
 }
 
-func (s *Server) countLocked(action string) int {
-	n := 0
-	for _, c := range s.state.calls {
-		if matches(action, c.Service, c.Action) {
-			n++
-		}
-	}
-	return n
+// callsOf is the call matcher of action (see the action constants).
+func callsOf(action string) func(Call) bool {
+	return func(c Call) bool { return matches(action, c.Service, c.Action) }
 }
 
 // WaitCalls waits until n calls match action (failed and hanging ones
 // included, as CallCount counts them), or ctx is done. A test waits on it
 // for the calls a process it drives makes, instead of polling.
 func (s *Server) WaitCalls(ctx context.Context, action string, n int) error {
-	for {
-		s.mu.Lock()
-		got, changed := s.countLocked(action), s.state.changed
-		s.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("awsfake: %d of %d calls of %q: %w", got, n, action, ctx.Err())
-		}
+	got, err := s.calls.WaitCount(ctx, callsOf(action), n)
+	if err != nil {
+		return fmt.Errorf("awsfake: %d of %d calls of %q: %w", got, n, action, err)
 	}
+	return nil
 }
 
 // WaitCall waits until a call that match accepts has been received (since
 // the start or Reset), and returns the first such call; an error when ctx
 // is done first.
 func (s *Server) WaitCall(ctx context.Context, match func(Call) bool) (Call, error) {
-	for {
-		s.mu.Lock()
-		changed := s.state.changed
-		for _, c := range s.state.calls {
-			if match(c) {
-				s.mu.Unlock()
-				return c, nil
-			}
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return Call{}, fmt.Errorf("awsfake: no such call: %w", ctx.Err())
-		}
+	c, err := s.calls.WaitFirst(ctx, match)
+	if err != nil {
+		return Call{}, fmt.Errorf("awsfake: no such call: %w", err)
 	}
+	return c, nil
 }
 
 // Hanging is how many calls hang now (the Hang fault): recorded, not
 // answered, their client still waiting.
 func (s *Server) Hanging() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state.hanging
-}
-
-// changedLocked wakes WaitCalls; s.mu is held.
-func (s *Server) changedLocked() {
-	close(s.state.changed)
-	s.state.changed = make(chan struct{})
+	return s.calls.Hanging()
 }
 
 // Reset forgets the calls received so far. Faults, deny lists, and issued
 // tokens and keys are left as they are (see ClearFaults and AllowAll).
 func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.calls = nil
+	s.calls.Reset()
 }

@@ -1,6 +1,10 @@
 package awsfake
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/ocicred/ocicred/test/fakekit"
+)
 
 // Fault is a failure the server answers instead of doing the call. The
 // package documentation lists the wire answer of each.
@@ -22,59 +26,27 @@ var faultNames = [...]string{"", "ServerError", "ServiceUnavailable", "Throttlin
 	"ThrottleException", "AccessDenied", "ExpiredCredentials", "Hang"}
 
 // String returns the fault's Go name, "" for NoFault.
-func (f Fault) String() string {
-	if f < 0 || int(f) >= len(faultNames) {
-		return "Fault(?)"
-	}
-	return faultNames[f]
-}
+func (f Fault) String() string { return fakekit.Name(faultNames[:], int(f)) }
 
 // Forever, as Inject's times, keeps a fault until ClearFaults.
-const Forever = 0
-
-// faultRule is one Inject: fault f on calls matching action, left more times
-// (unlimited when left is Forever).
-type faultRule struct {
-	fault  Fault
-	action string
-	left   int
-}
+const Forever = fakekit.Forever
 
 // Inject makes calls matching action (an action constant, a bare action
 // name, or AnyAction) fail with f: the next times calls, or every call until
 // ClearFaults when times is Forever (or negative). Earlier injections are
 // checked first.
 func (s *Server) Inject(f Fault, action string, times int) {
-	times = max(times, Forever)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.faults = append(s.state.faults, &faultRule{fault: f, action: action, left: times})
+	s.faults.Inject(f, action, times)
 }
 
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.faults = nil
+	s.faults.Clear()
 }
 
 // takeFault returns the fault for this call, using up one of its times.
 func (s *Server) takeFault(service, action string) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.state.faults {
-		if !matches(r.action, service, action) {
-			continue
-		}
-		if r.left != Forever {
-			r.left--
-			if r.left == 0 {
-				s.state.faults = append(s.state.faults[:i:i], s.state.faults[i+1:]...)
-			}
-		}
-		return r.fault
-	}
-	return NoFault
+	return s.faults.Take(func(pattern string) bool { return matches(pattern, service, action) })
 }
 
 // faultError is the wire answer of fault f to call c in protocol p.

@@ -100,16 +100,9 @@ func (s *Server) answer(req *request, f Fault) (any, *apiError) {
 // hang blocks until the client gives up or the server closes, then drops
 // the connection without an answer.
 func (s *Server) hang(ctx context.Context, c Call) {
-	s.mu.Lock()
-	s.state.hanging++
-	s.mu.Unlock()
+	release := s.calls.Hold()
+	defer release()
 	s.record(c) // once recorded, Hanging counts it
-	defer func() {
-		s.mu.Lock()
-		s.state.hanging--
-		s.changedLocked()
-		s.mu.Unlock()
-	}()
 	select {
 	case <-ctx.Done():
 	case <-s.closing:

@@ -2,7 +2,6 @@ package awsfake
 
 import (
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Server is a fake of ECR, ECR Public and STS listening on URL. It is safe
@@ -24,16 +25,15 @@ type Server struct {
 	closing   chan struct{} // closed by Close; releases hung requests
 	closeOnce sync.Once
 
+	calls  fakekit.Log[Call]
+	faults fakekit.Faults[Fault]
+
 	mu    sync.Mutex
 	state state
 }
 
 // state is everything guarded by Server.mu.
 type state struct {
-	calls        []Call
-	hanging      int           // calls hanging now (the Hang fault)
-	changed      chan struct{} // closed, and replaced, when calls or hanging change
-	faults       []*faultRule
 	tokens       map[string]token   // by registry password
 	keys         map[string]session // temporary keys by access key id
 	longTermKeys map[string]string  // secret keys by access key id
@@ -55,7 +55,6 @@ func New(opts ...Option) (*Server, error) {
 	s.state = state{
 		tokens:       map[string]token{},
 		keys:         map[string]session{},
-		changed:      make(chan struct{}),
 		longTermKeys: maps.Clone(o.keys),
 		deniedRoles:  map[string]bool{},
 		deniedKeys:   map[string]bool{},
@@ -69,13 +68,8 @@ func New(opts ...Option) (*Server, error) {
 // given, and closes the server when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
-	s, err := New(opts...)
-	if err != nil {
-		t.Fatalf("awsfake: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	opts = append([]Option{WithLogger(fakekit.TestLogger(t))}, opts...)
+	return fakekit.Start(t, "awsfake", func() (*Server, error) { return New(opts...) })
 }
 
 // Close releases hung requests, stops the server and removes its files.
@@ -124,16 +118,4 @@ func emptyAWSConfig() (string, error) {
 		}
 	}
 	return dir, nil
-}
-
-// testLogger writes slog records to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

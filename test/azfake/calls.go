@@ -44,10 +44,7 @@ type Call struct {
 // record appends c to the call log and logs it, without secrets.
 func (s *Server) record(c Call) {
 	c.Time = s.now()
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.changedLocked()
-	s.mu.Unlock()
+	s.calls.Record(c)
 	s.opts.log.Info("azure call", "endpoint", c.Endpoint, "method", c.Method, "tenant", c.Tenant,
 		"client_id", c.ClientID, "scope", c.Scope, "registry", c.Registry,
 		"fault", c.Fault.String(), "status", c.Status, "error", c.Error)
@@ -55,83 +52,54 @@ func (s *Server) record(c Call) {
 
 // Calls returns a copy of every call received since the start or Reset.
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
+	return s.calls.Snapshot()
 }
 
 // CallCount returns how many calls went to endpoint (AnyEndpoint: all),
 // failed and hanging ones included.
 func (s *Server) CallCount(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.countLocked(endpoint)
+	return s.calls.Count(callsTo(endpoint))
 }
 
-func (s *Server) countLocked(endpoint string) int {
-	n := 0
-	for _, c := range s.calls {
-		if endpoint == AnyEndpoint || c.Endpoint == endpoint {
-			n++
-		}
-	}
-	return n
+// callsTo is the call matcher of endpoint (an Endpoint constant or AnyEndpoint).
+func callsTo(endpoint string) func(Call) bool {
+	return func(c Call) bool { return matches(endpoint, c.Endpoint) }
+}
+
+// matches reports whether pattern (an Endpoint constant or AnyEndpoint)
+// names endpoint.
+func matches(pattern, endpoint string) bool {
+	return pattern == AnyEndpoint || pattern == endpoint
 }
 
 // WaitCalls waits until n calls went to endpoint (as CallCount counts
 // them), or ctx is done.
 func (s *Server) WaitCalls(ctx context.Context, endpoint string, n int) error {
-	for {
-		s.mu.Lock()
-		got, changed := s.countLocked(endpoint), s.changed
-		s.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("azfake: %d of %d calls to %q: %w", got, n, endpoint, ctx.Err())
-		}
+	got, err := s.calls.WaitCount(ctx, callsTo(endpoint), n)
+	if err != nil {
+		return fmt.Errorf("azfake: %d of %d calls to %q: %w", got, n, endpoint, err)
 	}
+	return nil
 }
 
 // Hanging is how many calls hang now (the Hang fault): recorded, not
 // answered, their client still waiting.
 func (s *Server) Hanging() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hanging
-}
-
-// changedLocked wakes WaitCalls; s.mu is held.
-func (s *Server) changedLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	return s.calls.Hanging()
 }
 
 // Reset forgets the calls received so far; faults, principals and grants
 // stay.
 func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = nil
+	s.calls.Reset()
 }
 
 // WaitHanging waits until exactly n calls hang (see Hanging), or ctx is
 // done.
 func (s *Server) WaitHanging(ctx context.Context, n int) error {
-	for {
-		s.mu.Lock()
-		got, changed := s.hanging, s.changed
-		s.mu.Unlock()
-		if got == n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("azfake: %d calls hanging, want %d: %w", got, n, ctx.Err())
-		}
+	got, err := s.calls.WaitHanging(ctx, n)
+	if err != nil {
+		return fmt.Errorf("azfake: %d calls hanging, want %d: %w", got, n, err)
 	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Fault is a failure the server answers instead of doing the call. The
@@ -24,58 +26,26 @@ const (
 var faultNames = [...]string{"", "ServerError", "ServiceUnavailable", "Throttled", "Hang", "InvalidGrant", "Expired"}
 
 // String returns the fault's Go name, "" for NoFault.
-func (f Fault) String() string {
-	if f < 0 || int(f) >= len(faultNames) {
-		return "Fault(?)"
-	}
-	return faultNames[f]
-}
+func (f Fault) String() string { return fakekit.Name(faultNames[:], int(f)) }
 
 // Forever, as Inject's times, keeps a fault until ClearFaults.
-const Forever = 0
-
-// faultRule is one Inject: fault f on calls to endpoint, left more times
-// (unlimited when left is Forever).
-type faultRule struct {
-	fault    Fault
-	endpoint string
-	left     int
-}
+const Forever = fakekit.Forever
 
 // Inject makes calls to endpoint (an Endpoint constant, or AnyEndpoint)
 // fail with f: the next times calls, or every call until ClearFaults when
 // times is Forever (or negative). Earlier injections are checked first.
 func (s *Server) Inject(f Fault, endpoint string, times int) {
-	times = max(times, Forever)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultRule{fault: f, endpoint: endpoint, left: times})
+	s.faults.Inject(f, endpoint, times)
 }
 
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults.Clear()
 }
 
 // takeFault returns the fault for a call to endpoint, using up one of its times.
 func (s *Server) takeFault(endpoint string) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.faults {
-		if r.endpoint != AnyEndpoint && r.endpoint != endpoint {
-			continue
-		}
-		if r.left != Forever {
-			r.left--
-			if r.left == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return r.fault
-	}
-	return NoFault
+	return s.faults.Take(func(pattern string) bool { return matches(pattern, endpoint) })
 }
 
 // SetClockSkew shifts the server's clock by d (positive: the server is
@@ -100,16 +70,8 @@ func (s *Server) now() time.Time {
 func (s *Server) hang(ctx context.Context, c Call) {
 	c.Fault = Hang
 	s.record(c)
-	s.mu.Lock()
-	s.hanging++
-	s.changedLocked()
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.hanging--
-		s.changedLocked()
-		s.mu.Unlock()
-	}()
+	release := s.calls.Hold()
+	defer release()
 	select {
 	case <-ctx.Done():
 	case <-s.closing:

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Server is a fake of Entra ID, the managed-identity endpoints and ACR.
@@ -42,11 +43,10 @@ type Server struct {
 	closing   chan struct{}   // closed by Close; releases hung requests
 	closeOnce sync.Once
 
+	calls  fakekit.Log[Call]
+	faults fakekit.Faults[Fault]
+
 	mu          sync.Mutex
-	calls       []Call
-	hanging     int
-	changed     chan struct{}
-	faults      []*faultRule
 	skew        time.Duration
 	apps        map[string]*app // by tenant + "/" + client id
 	identities  []*ManagedIdentity
@@ -68,7 +68,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azfake: folder: %w", err)
 	}
-	s := &Server{opts: o, key: key, dir: dir, closing: make(chan struct{}), changed: make(chan struct{}),
+	s := &Server{opts: o, key: key, dir: dir, closing: make(chan struct{}),
 		apps: map[string]*app{}, identityHdr: randomString(24)}
 	s.entra = httptest.NewUnstartedServer(http.HandlerFunc(s.serveEntra))
 	s.entra.EnableHTTP2 = true
@@ -102,13 +102,8 @@ func signingKey() (*rsa.PrivateKey, error) { return sharedKey() }
 // given, and closes the server when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
-	s, err := New(opts...)
-	if err != nil {
-		t.Fatalf("azfake: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	opts = append([]Option{WithLogger(fakekit.TestLogger(t))}, opts...)
+	return fakekit.Start(t, "azfake", func() (*Server, error) { return New(opts...) })
 }
 
 // Close releases hung requests, stops the servers (the registries' too)
@@ -161,16 +156,4 @@ func (s *Server) Env() []string {
 // IMDS's address is a constant.
 func (s *Server) AppServiceEnv() []string {
 	return []string{"IDENTITY_ENDPOINT=" + s.IMDSURL + appServicePath, "IDENTITY_HEADER=" + s.identityHdr}
-}
-
-// testLogger writes slog records to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -53,22 +53,16 @@ func matches(pattern, endpoint string) bool {
 
 // record appends c to the call log and logs it, without secrets.
 func (s *Server) record(c Call) {
-	s.mu.Lock()
-	s.state.calls = append(s.state.calls, c)
-	s.changedLocked()
-	s.mu.Unlock()
+	s.calls.Record(c)
 	s.opts.log.Info("gcp call", "endpoint", c.Endpoint, "path", c.Path, "principal", c.Principal,
 		"target", c.Target, "user", c.User, "fault", c.Fault.String(), "status", c.Status, "error", c.Error)
 }
 
 // Calls returns a copy of every call received since the start or Reset.
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.state.calls))
-	for i, c := range s.state.calls {
-		c.Scopes = slices.Clone(c.Scopes)
-		out[i] = c
+	out := s.calls.Snapshot()
+	for i := range out {
+		out[i].Scopes = slices.Clone(out[i].Scopes)
 	}
 	return out
 }
@@ -86,76 +80,43 @@ func (s *Server) CallsOf(endpoint string) []Call {
 
 // CallCount returns how many calls endpoint received, failed ones included.
 func (s *Server) CallCount(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.countLocked(endpoint)
+	return s.calls.Count(callsOf(endpoint))
 }
 
-func (s *Server) countLocked(endpoint string) int {
-	n := 0
-	for _, c := range s.state.calls {
-		if matches(endpoint, c.Endpoint) {
-			n++
-		}
-	}
-	return n
+// callsOf is the call matcher of endpoint (an Endpoint constant or AnyEndpoint).
+func callsOf(endpoint string) func(Call) bool {
+	return func(c Call) bool { return matches(endpoint, c.Endpoint) }
 }
 
 // WaitCalls waits until endpoint has received n calls (failed and hanging
 // ones included), or ctx is done. A test waits on it for the calls a
 // process it drives makes, instead of polling.
 func (s *Server) WaitCalls(ctx context.Context, endpoint string, n int) error {
-	for {
-		s.mu.Lock()
-		got, changed := s.countLocked(endpoint), s.state.changed
-		s.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("gcpfake: %d of %d calls of %q: %w", got, n, endpoint, ctx.Err())
-		}
+	got, err := s.calls.WaitCount(ctx, callsOf(endpoint), n)
+	if err != nil {
+		return fmt.Errorf("gcpfake: %d of %d calls of %q: %w", got, n, endpoint, err)
 	}
+	return nil
 }
 
 // Hanging is how many calls hang now (the Hang fault): recorded, not
 // answered, their client still waiting.
 func (s *Server) Hanging() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state.hanging
+	return s.calls.Hanging()
 }
 
 // WaitHanging waits until n calls hang (see Hanging), or ctx is done. A
 // test waits on it with n = 0 to see that a client gave up on a hung call.
 func (s *Server) WaitHanging(ctx context.Context, n int) error {
-	for {
-		s.mu.Lock()
-		got, changed := s.state.hanging, s.state.changed
-		s.mu.Unlock()
-		if got == n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("gcpfake: %d calls hang, waiting for %d: %w", got, n, ctx.Err())
-		}
+	got, err := s.calls.WaitHanging(ctx, n)
+	if err != nil {
+		return fmt.Errorf("gcpfake: %d calls hang, waiting for %d: %w", got, n, err)
 	}
-}
-
-// changedLocked wakes WaitCalls; s.mu is held.
-func (s *Server) changedLocked() {
-	close(s.state.changed)
-	s.state.changed = make(chan struct{})
+	return nil
 }
 
 // Reset forgets the calls received so far. Faults, grants and issued
 // tokens are left as they are.
 func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.calls = nil
+	s.calls.Reset()
 }

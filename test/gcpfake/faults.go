@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Fault is a failure the server answers instead of doing the call, or an
@@ -29,61 +31,29 @@ var faultNames = [...]string{"", "ServerError", "ServiceUnavailable", "Hang", "I
 	"ExpiredToken", "NearExpiry", "SlowHeaders", "NotFound"}
 
 // String returns the fault's Go name, "" for NoFault.
-func (f Fault) String() string {
-	if f < 0 || int(f) >= len(faultNames) {
-		return "Fault(?)"
-	}
-	return faultNames[f]
-}
+func (f Fault) String() string { return fakekit.Name(faultNames[:], int(f)) }
 
 // Forever, as Inject's times, keeps a fault until ClearFaults.
-const Forever = 0
+const Forever = fakekit.Forever
 
 // nearExpiry is expires_in of the NearExpiry fault.
 const nearExpiry = 60 * time.Second
-
-// faultRule is one Inject: fault f on calls of endpoint, left more times
-// (unlimited when left is Forever).
-type faultRule struct {
-	fault    Fault
-	endpoint string
-	left     int
-}
 
 // Inject makes calls of endpoint (an Endpoint constant, or AnyEndpoint)
 // fail with f: the next times calls, or every call until ClearFaults when
 // times is Forever (or negative). Earlier injections are checked first.
 func (s *Server) Inject(f Fault, endpoint string, times int) {
-	times = max(times, Forever)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.faults = append(s.state.faults, &faultRule{fault: f, endpoint: endpoint, left: times})
+	s.faults.Inject(f, endpoint, times)
 }
 
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state.faults = nil
+	s.faults.Clear()
 }
 
 // takeFault returns the fault for a call of endpoint, using up one of its times.
 func (s *Server) takeFault(endpoint string) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.state.faults {
-		if !matches(r.endpoint, endpoint) {
-			continue
-		}
-		if r.left != Forever {
-			r.left--
-			if r.left == 0 {
-				s.state.faults = append(s.state.faults[:i:i], s.state.faults[i+1:]...)
-			}
-		}
-		return r.fault
-	}
-	return NoFault
+	return s.faults.Take(func(pattern string) bool { return matches(pattern, endpoint) })
 }
 
 // preFault applies the faults that replace or delay an answer. It returns
@@ -129,16 +99,9 @@ func (s *Server) preFault(w http.ResponseWriter, r *http.Request, c *Call, wireE
 // hang blocks until the client gives up or the server closes, then drops
 // the connection without an answer.
 func (s *Server) hang(ctx context.Context, c Call) {
-	s.mu.Lock()
-	s.state.hanging++
-	s.mu.Unlock()
+	release := s.calls.Hold()
+	defer release()
 	s.record(c) // once recorded, Hanging counts it (and WaitHanging wakes)
-	defer func() {
-		s.mu.Lock()
-		s.state.hanging--
-		s.changedLocked()
-		s.mu.Unlock()
-	}()
 	select {
 	case <-ctx.Done():
 	case <-s.closing:

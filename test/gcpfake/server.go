@@ -3,12 +3,13 @@ package gcpfake
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Server is a fake of Google's OAuth2 token endpoint, the GCE metadata
@@ -23,16 +24,15 @@ type Server struct {
 	closing   chan struct{} // closed by Close; releases hung requests
 	closeOnce sync.Once
 
+	calls  fakekit.Log[Call]
+	faults fakekit.Faults[Fault]
+
 	mu    sync.Mutex
 	state state
 }
 
 // state is everything guarded by Server.mu.
 type state struct {
-	calls    []Call
-	hanging  int           // calls hanging now (the Hang fault)
-	changed  chan struct{} // closed, and replaced, when calls or hanging change
-	faults   []*faultRule
 	keys     map[string]*Key   // service-account keys by private_key_id
 	tokens   map[string]issued // access tokens by value
 	regToks  map[string]issued // registry bearer tokens by value
@@ -51,7 +51,6 @@ func New(opts ...Option) *Server {
 	}
 	s := &Server{opts: o, closing: make(chan struct{})}
 	s.state = state{
-		changed:  make(chan struct{}),
 		keys:     map[string]*Key{},
 		tokens:   map[string]issued{},
 		regToks:  map[string]issued{},
@@ -80,7 +79,7 @@ func New(opts ...Option) *Server {
 // given, and closes the server when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
+	opts = append([]Option{WithLogger(fakekit.TestLogger(t))}, opts...)
 	s := New(opts...)
 	t.Cleanup(s.Close)
 	return s
@@ -129,16 +128,4 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// testLogger writes slog records to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
