@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocicred/ocicred/config"
 	"github.com/ocicred/ocicred/test/awsfake"
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 // Test credentials, registered with the fake by startFake: it verifies
@@ -122,22 +123,7 @@ func callsOf(srv *awsfake.Server, action string) []awsfake.Call {
 // clock is a settable offset from the wall clock, for awsfake.WithNow.
 // It moves the fake's clock only: the SDK's credentials cache reads the
 // wall clock, and the SDK gives no way to change that.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Set(off time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = off
-}
+type clock = fakekit.Clock
 
 // tokenSniffer carries AWS calls to the fake over the network and remembers
 // every session token they were signed with, so that tests can look for

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ocicred/ocicred/config"
+	"github.com/ocicred/ocicred/test/fakekit"
 	"github.com/ocicred/ocicred/test/gcpfake"
 )
 
@@ -28,22 +29,7 @@ const (
 
 // clock is the wall clock moved by a settable offset. x/oauth2 signs
 // assertions with the wall clock; the fake and the Fetcher read this one.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Set(off time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = off
-}
+type clock = fakekit.Clock
 
 // isolate keeps Google settings of whoever runs the tests away: no
 // GOOGLE_APPLICATION_CREDENTIALS, a HOME without gcloud files, and no

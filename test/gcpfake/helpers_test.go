@@ -12,13 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
+
+	"github.com/ocicred/ocicred/test/fakekit"
 )
 
 const (
@@ -31,22 +32,7 @@ const (
 
 // clock is the wall clock moved by a settable offset: the libraries sign
 // with the wall clock, the fake checks with this one.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Set(off time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = off
-}
+type clock = fakekit.Clock
 
 // testCtx bounds a test's calls well below the test timeout.
 func testCtx(t *testing.T) context.Context {
