@@ -1,13 +1,18 @@
 package daemon
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,13 +115,60 @@ func (d *Daemon) handleList(w http.ResponseWriter, _ *http.Request, c access.Cal
 }
 
 func (d *Daemon) handleStatus(w http.ResponseWriter, _ *http.Request, _ access.Caller) {
-	writeJSON(w, http.StatusOK, d.Status())
+	st := d.state.Load()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_ = writeStatus(w, st.cfg.File, d.ConfigError(), st.statuses())
 }
 
 // Status is what `ocicred status` shows.
 func (d *Daemon) Status() localapi.Status {
 	st := d.state.Load()
-	return localapi.Status{Config: st.cfg.File, ConfigError: d.ConfigError(), Registries: st.status()}
+	return localapi.Status{Config: st.cfg.File, ConfigError: d.ConfigError(), Registries: slices.Collect(st.statuses())}
+}
+
+// statusBuffer is how much of a status answer writeStatus gathers before
+// each write to the connection, in bytes.
+const statusBuffer = 32 << 10
+
+// writeStatus writes a localapi.Status as encoding/json writes it whole
+// (json.NewEncoder(w).Encode: the same bytes, newline included), but a
+// registry at a time, so that the answer is never held whole: for 10,000
+// registries that was 2.5 MB, twice over while the buffer grew, on every
+// status request, and encoding/json keeps its largest buffer for the next.
+// The error is the connection's.
+func writeStatus(w io.Writer, file, configError string, registries iter.Seq[localapi.RegistryStatus]) error {
+	bw := bufio.NewWriterSize(w, statusBuffer)
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	put := func(prefix string, v any) error {
+		one.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, _ = bw.WriteString(prefix)
+		_, err := bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		return err
+	}
+	if err := put(`{"config":`, file); err != nil {
+		return err
+	}
+	if err := put(`,"configError":`, configError); err != nil {
+		return err
+	}
+	sep := `,"registries":[`
+	for rs := range registries {
+		if err := put(sep, rs); err != nil {
+			return err
+		}
+		sep = ","
+	}
+	if sep != "," { // no registry
+		_, _ = bw.WriteString(sep)
+	}
+	_, _ = bw.WriteString("]}\n")
+	return bw.Flush()
 }
 
 // maxFastParams bounds the parameters serverParam reads itself; a query of

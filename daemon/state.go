@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"iter"
 	"time"
 
 	"github.com/ocicred/ocicred/config"
@@ -21,30 +22,34 @@ func newState(cfg *config.Config, tokens *tokenStore, containerd *containerdSink
 	return &state{cfg: cfg, fingerprint: cfg.Fingerprint(), tokens: tokens, containerd: containerd}
 }
 
-// status reports every registry's state.
-func (s *state) status() []localapi.RegistryStatus {
-	out := make([]localapi.RegistryStatus, 0, len(s.cfg.Registries))
-	snap, now := s.tokens.snapshot(), s.tokens.clock.Now()
-	for _, r := range s.cfg.Registries {
-		rs := localapi.RegistryStatus{Name: r.Name, Type: r.Type, Endpoint: r.Endpoint}
-		switch {
-		case r.Type == config.TypeBasic:
-			rs.State = localapi.StateStatic
-		case !r.IsProtected():
-			rs.State = localapi.StateAnonymous
-		default:
-			tokenStatus(snap.ids[s.tokens.keyOf(r)], now, &rs)
+// statuses yields every registry's state, in the config's order, one at a
+// time: the status answer is written as it goes (writeStatus), so that a
+// config of 10,000 registries never holds them all at once.
+func (s *state) statuses() iter.Seq[localapi.RegistryStatus] {
+	return func(yield func(localapi.RegistryStatus) bool) {
+		snap, now := s.tokens.snapshot(), s.tokens.clock.Now()
+		for _, r := range s.cfg.Registries {
+			rs := localapi.RegistryStatus{Name: r.Name, Type: r.Type, Endpoint: r.Endpoint}
+			switch {
+			case r.Type == config.TypeBasic:
+				rs.State = localapi.StateStatic
+			case !r.IsProtected():
+				rs.State = localapi.StateAnonymous
+			default:
+				tokenStatus(snap.ids[s.tokens.keyOf(r)], now, &rs)
+			}
+			if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
+				rs.Note = config.NodeWideNote
+			}
+			if r.IsProtected() && !r.ForHostsTOML() {
+				rs.Note = joinNote(rs.Note, config.HostsTOMLNote)
+			}
+			s.containerd.status(r, &rs)
+			if !yield(rs) {
+				return
+			}
 		}
-		if (r.Type == config.TypeBasic || r.IsProtected()) && !r.ForNode() {
-			rs.Note = config.NodeWideNote
-		}
-		if r.IsProtected() && !r.ForHostsTOML() {
-			rs.Note = joinNote(rs.Note, config.HostsTOMLNote)
-		}
-		s.containerd.status(r, &rs)
-		out = append(out, rs)
 	}
-	return out
 }
 
 // joinNote adds note to what a registry's status note says already.
