@@ -77,6 +77,7 @@ func (f *Figures) Markdown() string {
 			"the answer itself (`get` minus `version`: the socket, the daemon, the JSON).\n\n",
 			ms(get-floor), ms(version-floor), f.HelperMiB, f.FloorMiB, ms(get-version))
 	}
+	b.WriteString(f.goalsMarkdown())
 	b.WriteString(f.cloudsMarkdown())
 	b.WriteString(methods)
 	b.WriteString(cloudsMethods)

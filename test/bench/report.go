@@ -39,6 +39,8 @@ type Figures struct {
 	ECRLoginSkipped string
 	// Clouds is BenchmarkCloudTokens's count of token requests.
 	Clouds *CloudTokensResult
+	// Scale are BenchmarkScaleProcess's runs.
+	Scale ScaleRuns
 }
 
 // APIResult is the daemon API's throughput.
@@ -46,6 +48,9 @@ type APIResult struct {
 	Workers int
 	Answers int
 	Elapsed time.Duration
+	// DaemonCPUPerAnswer is the daemon process's CPU time (user and
+	// system, /proc/PID/stat) over the answers; zero when not read.
+	DaemonCPUPerAnswer time.Duration
 }
 
 // PerSecond is answers per second.
@@ -162,6 +167,7 @@ func (f *Figures) Lines() []string {
 		lines = append(lines, fmt.Sprintf("real daemon, %s: all ready %s after start, %d GetAuthorizationToken calls for %d pairs",
 			s.Fleet, s.Ready.Round(time.Millisecond), s.Calls, s.Pairs))
 	}
+	lines = append(lines, f.Scale.Lines()...)
 	if f.Clouds != nil {
 		lines = append(lines, f.Clouds.Lines()...)
 	}

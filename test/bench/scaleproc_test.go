@@ -11,18 +11,25 @@ import (
 // served.
 func BenchmarkScaleProcess(b *testing.B) {
 	bin := binaries(b)
-	var r ProcessScaleResult
+	var runs ScaleRuns
 	for b.Loop() {
-		var err error
-		if r, err = MeasureScaleProcess(context.Background(), bin, DefaultScale); err != nil {
+		r, err := MeasureScaleProcess(context.Background(), bin, DefaultScale)
+		if err != nil {
 			b.Fatal(err)
 		}
+		runs = append(runs, r)
 	}
+	record(func(f *Figures) { f.Scale = append(f.Scale, runs...) })
 	const mib = 1 << 20
-	b.ReportMetric(float64(r.Ready)/1e6, "ready-ms")
-	b.ReportMetric(float64(r.Reload)/1e6, "reload-ms")
-	b.ReportMetric(float64(r.RSS)/mib, "rss-MiB")
-	b.ReportMetric(float64(r.AnonRSS)/mib, "anon-MiB")
-	b.ReportMetric(float64(r.ReloadRSS)/mib, "reload-rss-MiB")
-	b.ReportMetric(float64(r.HWM)/mib, "hwm-MiB")
+	for unit, get := range map[string]func(ProcessScaleResult) float64{ // medians over the runs
+		"ready-ms":       func(r ProcessScaleResult) float64 { return float64(r.Ready) / 1e6 },
+		"reload-ms":      func(r ProcessScaleResult) float64 { return float64(r.Reload) / 1e6 },
+		"rss-MiB":        func(r ProcessScaleResult) float64 { return float64(r.RSS) / mib },
+		"anon-MiB":       func(r ProcessScaleResult) float64 { return float64(r.AnonRSS) / mib },
+		"reload-rss-MiB": func(r ProcessScaleResult) float64 { return float64(r.ReloadRSS) / mib },
+		"hwm-MiB":        func(r ProcessScaleResult) float64 { return float64(r.HWM) / mib },
+	} {
+		median, _, _ := runs.field(get)
+		b.ReportMetric(median, unit)
+	}
 }

@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestScaleRunsMedians: the report's scale figures are medians over the
+// runs, with their range, whatever order the runs came in.
+func TestScaleRunsMedians(t *testing.T) {
+	const mib = 1 << 20
+	runs := ScaleRuns{
+		{Fleet: DefaultScale, Ready: 300 * time.Millisecond, Reload: 90 * time.Millisecond, RSS: 52 * mib},
+		{Fleet: DefaultScale, Ready: 100 * time.Millisecond, Reload: 300 * time.Millisecond, RSS: 48 * mib},
+		{Fleet: DefaultScale, Ready: 200 * time.Millisecond, Reload: 120 * time.Millisecond, RSS: 49 * mib},
+	}
+	if got := runs.Ready(); got != 200*time.Millisecond {
+		t.Errorf("Ready = %v, want the median 200ms", got)
+	}
+	if got := runs.Reload(); got != 120*time.Millisecond {
+		t.Errorf("Reload = %v, want the median 120ms", got)
+	}
+	if got := runs.RSS(); got != 49*mib {
+		t.Errorf("RSS = %v MiB, want the median 49", got/mib)
+	}
+	lines := strings.Join(runs.Lines(), "\n")
+	for _, want := range []string{"10000 registries (9000 Basic, 1000 ECR over 10 identities x 3 regions), medians of 3 runs",
+		"all ready after start 200.0ms (100.0–300.0)", "VmRSS 49.0 MiB (48.0–52.0)"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("lines lack %q:\n%s", want, lines)
+		}
+	}
+	if got := (ScaleRuns{}).Lines(); got != nil {
+		t.Errorf("no runs gave lines %q", got)
+	}
+}
+
+// TestGoalsTable: each goal is judged from its figure, met or not, and a
+// figure not measured leaves its row out.
+func TestGoalsTable(t *testing.T) {
+	const mib = 1 << 20
+	f := &Figures{
+		Scale:  ScaleRuns{{Fleet: DefaultScale, Ready: 300 * time.Millisecond, Reload: 150 * time.Millisecond, RSS: 49 * mib}},
+		Floor:  Sample{time.Millisecond},
+		Helper: Sample{1400 * time.Microsecond},
+		API:    &APIResult{Workers: 8, Answers: 15000, Elapsed: time.Second},
+	}
+	md := f.goalsMarkdown()
+	for _, want := range []string{
+		"| 49.0 MiB | yes |", "| 300.00ms | yes |", "| 150.00ms | **no** |", "| 1.40x | **no** |", "| 15000 (8 clients sharing the daemon's cores) | **no** |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("goals table lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "daemon down") {
+		t.Errorf("a row for a figure not measured:\n%s", md)
+	}
+	if !strings.Contains(f.Markdown(), "## Goals at scale (issue 15)") {
+		t.Error("BENCHMARKS.md would lack the goals")
+	}
+	if got := (&Figures{}).goalsMarkdown(); got != "" {
+		t.Errorf("nothing measured gave %q", got)
+	}
+}
