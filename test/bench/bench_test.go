@@ -349,3 +349,28 @@ func writeHeapProfile(b *testing.B) func() {
 		}
 	}
 }
+
+// BenchmarkWakeup times one answer over the socket after an idle gap, from
+// the real daemon and from the bare net/http server beside it: what part
+// of the helper's time over the floor is the daemon's work, and what part
+// is waking two idle processes.
+func BenchmarkWakeup(b *testing.B) {
+	st := theStage(b)
+	dir := b.TempDir()
+	bare, err := StartBare(context.Background(), dir, filepath.Join(dir, "bare.sock"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = bare.Kill() }()
+	var rs []WakeupResult
+	for b.Loop() {
+		if rs, err = MeasureWakeup(context.Background(), st.Socket, filepath.Join(dir, "bare.sock"), Server, 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, r := range rs {
+		b.ReportMetric(float64(r.Daemon.Microseconds()), fmt.Sprintf("daemon-µs-%s", r.Gap))
+		b.ReportMetric(float64(r.Bare.Microseconds()), fmt.Sprintf("bare-µs-%s", r.Gap))
+	}
+	record(func(f *Figures) { f.Wakeup = rs })
+}

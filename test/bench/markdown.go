@@ -120,6 +120,20 @@ const methods = `## Method
   socket with the helper's own client (internal/localapi: one connection per
   request), through b.RunParallel; answers per second is answers over wall time.
   Clients and daemon share the machine's CPUs.
+- **Wake-up** (BenchmarkWakeup). One answer over a unix socket, timed from
+  connect to close with the helper's client, after 0, 5 and 50 ms of idle
+  time, 100 times each, from the real daemon and from a bare server (net/http
+  on a unix socket answering a constant, built with the same flags) in turn.
+  The difference between the two is the daemon's own work per answer; what
+  both take after an idle gap, beyond what they take back to back, is waking
+  idle processes (the daemon's, and the asking one's) on this machine.
+- **10,000 registries** (BenchmarkScaleProcess). The real ` + "`ocicred daemon`" + ` on
+  ` + "`DefaultScale`" + ` (9,000 Basic registries with inline passwords, 1,000 ECR over
+  10 identities x 3 regions, 1.2 MB of YAML) with awsfake behind the ECR ones:
+  start → every registry ready (status polled every 10 ms), VmRSS and RssAnon
+  from /proc/PID/status then; a config with new passwords renamed over the file
+  → the last Basic registry answers with its new one (asked every 10 ms); VmHWM
+  over the run. Medians over the runs, with the least and the most.
 - **AWS calls** (BenchmarkRefreshCalls). The daemon package, the code
   ` + "`ocicred daemon`" + ` runs, is started in-process on a config of 1,000 protected ECR
   registries (account i in one of 3 regions, signed by one of 10 access keys),

@@ -41,6 +41,8 @@ type Figures struct {
 	Clouds *CloudTokensResult
 	// Scale are BenchmarkScaleProcess's runs.
 	Scale ScaleRuns
+	// Wakeup is BenchmarkWakeup's round trips after idle gaps.
+	Wakeup []WakeupResult
 }
 
 // APIResult is the daemon API's throughput.
@@ -154,6 +156,9 @@ func (f *Figures) Lines() []string {
 	latency("ocicred get --no-daemon, no daemon (cached token)", f.OcicredNoDaemon)
 	if f.HelperMiB > 0 {
 		lines = append(lines, fmt.Sprintf("sizes: helper %.1f MiB, ocicred %.1f MiB, floor %.1f MiB", f.HelperMiB, f.OcicredMiB, f.FloorMiB))
+	}
+	if l := wakeupLine(f.Wakeup); l != "" {
+		lines = append(lines, l)
 	}
 	if a := f.API; a != nil {
 		lines = append(lines, fmt.Sprintf("daemon API: %.0f answers/s (%d workers, %d answers in %s, one connection per answer as the helper does)",
