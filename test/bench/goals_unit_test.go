@@ -79,3 +79,15 @@ func TestWakeupLine(t *testing.T) {
 		t.Error("a line for nothing measured")
 	}
 }
+
+// TestLinkedLine: each program's memory, size and resident part reach
+// the report.
+func TestLinkedLine(t *testing.T) {
+	got := linkedLine([]LinkedRSS{{Name: "client-go", RSS: 17 << 20, FileRSS: 14 << 20, SizeMiB: 21.6}})
+	if want := "client-go 17.0 MiB (binary 21.6 MiB, 14.0 MiB of it resident)"; !strings.HasSuffix(got, want) {
+		t.Errorf("linkedLine = %q, want it to end %q", got, want)
+	}
+	if linkedLine(nil) != "" {
+		t.Error("a line for nothing measured")
+	}
+}

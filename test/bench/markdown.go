@@ -134,6 +134,11 @@ const methods = `## Method
   from /proc/PID/status then; a config with new passwords renamed over the file
   → the last Basic registry answers with its new one (asked every 10 ms); VmHWM
   over the run. Medians over the runs, with the least and the most.
+- **Linked libraries** (BenchmarkLinkedRSS). Programs built in the ocicred
+  module with the same flags that link only some of its libraries, run their
+  package initialisation, print "ready" and wait: VmRSS and RssFile (the
+  binary's resident pages) then. Beside them, ` + "`ocicred daemon`" + ` on a config with
+  no registry, once it logs that it is ready.
 - **AWS calls** (BenchmarkRefreshCalls). The daemon package, the code
   ` + "`ocicred daemon`" + ` runs, is started in-process on a config of 1,000 protected ECR
   registries (account i in one of 3 regions, signed by one of 10 access keys),

@@ -43,6 +43,8 @@ type Figures struct {
 	Scale ScaleRuns
 	// Wakeup is BenchmarkWakeup's round trips after idle gaps.
 	Wakeup []WakeupResult
+	// Linked is BenchmarkLinkedRSS's programs at rest.
+	Linked []LinkedRSS
 }
 
 // APIResult is the daemon API's throughput.
@@ -173,6 +175,9 @@ func (f *Figures) Lines() []string {
 			s.Fleet, s.Ready.Round(time.Millisecond), s.Calls, s.Pairs))
 	}
 	lines = append(lines, f.Scale.Lines()...)
+	if l := linkedLine(f.Linked); l != "" {
+		lines = append(lines, l)
+	}
 	if f.Clouds != nil {
 		lines = append(lines, f.Clouds.Lines()...)
 	}
