@@ -20,10 +20,10 @@ const DefaultDebounce = 100 * time.Millisecond
 // SetFiles names (the secret files a config refers to), may have changed:
 // written in place, replaced by an editor's rename, deleted and created
 // again, or swapped by a Kubernetes ConfigMap update (a ..data symlink
-// renamed over another). A file renamed over the config file (mv, rsync,
+// renamed over another). A file renamed over path itself (mv, rsync,
 // Ansible, an editor's save) calls it at once, since the new content was
-// whole before the rename; every other change calls it once its burst of
-// events has settled for the debounce period. It watches the files'
+// whole before the rename; every other change, a link's target included,
+// calls it once its burst of events has settled for the debounce period. It watches the files'
 // folders, not the files, because renames and symlink swaps replace the
 // inode a file watch would follow; and when a path is a symlink it also
 // watches the folders along its links. Events for other files in those
