@@ -11,14 +11,19 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// DefaultDebounce is how long Watch waits for a burst of events to settle.
+// DefaultDebounce is how long a Watcher waits for a burst of events to
+// settle before it calls onChange. A rename over the config file itself is
+// not debounced: it is delivered at once.
 const DefaultDebounce = 100 * time.Millisecond
 
-// Watcher calls onChange, at most once per debounce period, whenever the file
-// at path, or one of the files SetFiles names (the secret files a config
-// refers to), may have changed: written in place, replaced by an editor's
-// rename, deleted and created again, or swapped by a Kubernetes ConfigMap
-// update (a ..data symlink renamed over another). It watches the files'
+// Watcher calls onChange whenever the file at path, or one of the files
+// SetFiles names (the secret files a config refers to), may have changed:
+// written in place, replaced by an editor's rename, deleted and created
+// again, or swapped by a Kubernetes ConfigMap update (a ..data symlink
+// renamed over another). A file renamed over path itself (mv, rsync,
+// Ansible, an editor's save) calls it at once, since the new content was
+// whole before the rename; every other change, a link's target included,
+// calls it once its burst of events has settled for the debounce period. It watches the files'
 // folders, not the files, because renames and symlink swaps replace the
 // inode a file watch would follow; and when a path is a symlink it also
 // watches the folders along its links. Events for other files in those
@@ -35,6 +40,11 @@ type Watcher struct {
 	debounce time.Duration
 	log      *slog.Logger
 
+	// present: path exists as far as the events tell (it did at
+	// NewWatcher, or was created since, and was not removed or renamed
+	// away since). Run's alone once it runs.
+	present bool
+
 	mu      sync.Mutex
 	files   []string        // path and the files SetFiles named
 	watched map[string]bool // folders watched
@@ -49,7 +59,12 @@ func NewWatcher(path string, debounce time.Duration, log *slog.Logger) (*Watcher
 	if debounce <= 0 {
 		debounce = DefaultDebounce
 	}
-	wt := &Watcher{w: w, path: path, debounce: debounce, log: log, files: []string{path}, watched: map[string]bool{}}
+	// Look before watching: a config created in between is then taken
+	// for absent, and its next replacement waits the debounce, where the
+	// other order would take a half-written new file for a replacement.
+	_, err = os.Lstat(path)
+	wt := &Watcher{w: w, path: path, debounce: debounce, log: log, present: err == nil,
+		files: []string{path}, watched: map[string]bool{}}
 	wt.addWatches()
 	return wt, nil
 }
@@ -106,8 +121,8 @@ func linkChain(path string) []string {
 // Close stops watching; Run does it on its way out.
 func (wt *Watcher) Close() error { return wt.w.Close() }
 
-// Run calls onChange after each settled burst of events until ctx is
-// done, then closes the watcher.
+// Run calls onChange after each settled burst of events, and at once for a
+// rename over the config file, until ctx is done, then closes the watcher.
 func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 	w, path, debounce, log := wt.w, wt.path, wt.debounce, wt.log
 	defer w.Close()
@@ -127,6 +142,12 @@ func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 				delete(wt.watched, ev.Name) // a watched folder that goes is watched again if it comes back
 				wt.mu.Unlock()
 			}
+			if wt.replaced(ev) {
+				timer.Stop() // this load reads everything a pending one would
+				wt.addWatches()
+				onChange()
+				continue
+			}
 			if wt.concerns(ev.Name) && (ev.Op != fsnotify.Chmod || ev.Name == path) {
 				timer.Reset(debounce)
 			}
@@ -135,12 +156,37 @@ func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 				return nil
 			}
 			log.Warn("config watch error; still watching", "err", err)
+			wt.present = false // events may have been lost (a queue overflow)
 			timer.Reset(debounce)
 		case <-timer.C:
 			wt.addWatches()
 			onChange()
 		}
 	}
+}
+
+// replaced reports whether ev is a file renamed over the config file, and
+// keeps track of whether the config's name exists. A name that exists can
+// be created again only by a rename over it: removing it or renaming it
+// away first shows as an event of its own. So a Create of the config while
+// it is present is an atomic replacement, and its content is complete. A
+// Create after a removal may be a new file still being written (cp, a
+// shell's >): it waits the debounce, like changes to secret files and to
+// the links on the way to the config.
+func (wt *Watcher) replaced(ev fsnotify.Event) bool {
+	if ev.Name != wt.path && ev.Name != filepath.Dir(wt.path) {
+		return false
+	}
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) { // the config, or its folder
+		wt.present = false
+		return false
+	}
+	if ev.Name != wt.path || !ev.Has(fsnotify.Create) {
+		return false
+	}
+	renamed := wt.present
+	wt.present = true
+	return renamed
 }
 
 // addWatches watches the folder of each file and, while a file is a

@@ -21,19 +21,26 @@ const watchGuard = time.Minute
 type watcher struct {
 	t       *testing.T
 	path    string
+	wt      *Watcher
 	changed chan struct{}
 }
 
 // watchFile starts Watch on path.
 func watchFile(t *testing.T, path string) *watcher {
 	t.Helper()
+	return watchDebounced(t, path, 20*time.Millisecond)
+}
+
+// watchDebounced starts Watch on path with the given debounce.
+func watchDebounced(t *testing.T, path string, debounce time.Duration) *watcher {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{t: t, path: path, changed: make(chan struct{}, 100)}
 	done := make(chan struct{})
-	wt, err := NewWatcher(path, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	wt, err := NewWatcher(path, debounce, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := &watcher{t: t, path: path, wt: wt, changed: make(chan struct{}, 100)}
 	go func() {
 		defer close(done)
 		_ = wt.Run(ctx, func() { w.changed <- struct{}{} })
