@@ -23,14 +23,14 @@ const DefaultDebounce = 100 * time.Millisecond
 // renamed over another). A file renamed over path itself (mv, rsync,
 // Ansible, an editor's save) calls it at once, since the new content was
 // whole before the rename; every other change, a link's target included,
-// calls it once its burst of events has settled for the debounce period. It watches the files'
-// folders, not the files, because renames and symlink swaps replace the
-// inode a file watch would follow; and when a path is a symlink it also
-// watches the folders along its links. Events for other files in those
-// folders (a log file beside the config, an editor's swap file) are
-// ignored (spec, "Operating it"). It never stops on a remove or an error.
-// onChange must compare contents itself: an event says only that one of
-// the files may have moved.
+// calls it once its burst of events has settled for the debounce period.
+// It watches the files' folders, not the files, because renames and
+// symlink swaps replace the inode a file watch would follow; and when a
+// path is a symlink it also watches the folders along its links. Events
+// for other files in those folders (a log file beside the config, an
+// editor's swap file) are ignored (spec, "Operating it"). It never stops
+// on a remove or an error. onChange must compare contents itself: an event
+// says only that one of the files may have moved.
 //
 // The folders are watched from NewWatcher on, so a change made after it
 // returns is never missed; Run delivers the changes.
