@@ -16,6 +16,10 @@ import (
 // not debounced: it is delivered at once.
 const DefaultDebounce = 100 * time.Millisecond
 
+// eventBuffer is how many events fsnotify may read ahead of Run, so that a
+// burst of renames is there to be taken at once (Run's drain).
+const eventBuffer = 64
+
 // Watcher calls onChange whenever the file at path, or one of the files
 // SetFiles names (the secret files a config refers to), may have changed:
 // written in place, replaced by an editor's rename, deleted and created
@@ -52,7 +56,7 @@ type Watcher struct {
 
 // NewWatcher starts watching path's folders.
 func NewWatcher(path string, debounce time.Duration, log *slog.Logger) (*Watcher, error) {
-	w, err := fsnotify.NewWatcher()
+	w, err := fsnotify.NewBufferedWatcher(eventBuffer)
 	if err != nil {
 		return nil, err
 	}
@@ -142,15 +146,23 @@ func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 				delete(wt.watched, ev.Name) // a watched folder that goes is watched again if it comes back
 				wt.mu.Unlock()
 			}
-			if wt.replaced(ev) {
-				timer.Stop() // this load reads everything a pending one would
-				wt.addWatches()
-				onChange()
+			if !wt.replaced(ev) {
+				if wt.concerns(ev.Name) && (ev.Op != fsnotify.Chmod || ev.Name == path) {
+					timer.Reset(debounce)
+				}
 				continue
 			}
-			if wt.concerns(ev.Name) && (ev.Op != fsnotify.Chmod || ev.Name == path) {
+			// A rename over the config: the events already queued behind
+			// it are read first, so that one load serves a burst of
+			// renames; if the config was removed among them, a new file
+			// may be half written, and the change waits the debounce.
+			if wt.drain(w.Events) {
 				timer.Reset(debounce)
+				continue
 			}
+			timer.Stop() // this load reads everything a pending one would
+			wt.addWatches()
+			onChange()
 		case err, ok := <-w.Errors:
 			if !ok {
 				return nil
@@ -161,6 +173,32 @@ func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 		case <-timer.C:
 			wt.addWatches()
 			onChange()
+		}
+	}
+}
+
+// drain takes the events waiting in events without blocking, keeping
+// track of the config's name as Run does, and reports whether one of them
+// removed the config or renamed it away.
+func (wt *Watcher) drain(events <-chan fsnotify.Event) (removed bool) {
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return removed
+			}
+			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				wt.mu.Lock()
+				delete(wt.watched, ev.Name)
+				wt.mu.Unlock()
+			}
+			wasPresent := wt.present
+			wt.replaced(ev)
+			if wasPresent && !wt.present {
+				removed = true
+			}
+		default:
+			return removed
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,5 +174,69 @@ func TestWatchDebouncedChanges(t *testing.T) {
 			renameOver(t, p, "v9")
 			w.wait("v9")
 		})
+	}
+}
+
+// queuedWatcher is a Watcher on path (an hour's debounce) whose events are
+// the ones a test queues, all of them there before Run reads the first: what
+// fsnotify hands over when renames come faster than a load.
+func queuedWatcher(t *testing.T, path string, queued ...fsnotify.Event) (changes <-chan struct{}) {
+	t.Helper()
+	wt, err := NewWatcher(path, time.Hour, slog.New(slog.DiscardHandler))
+	must(t, err)
+	events := make(chan fsnotify.Event, len(queued))
+	for _, ev := range queued {
+		events <- ev
+	}
+	wt.w.Events = events // Run reads the field; fsnotify's own reader keeps its channel
+	changed := make(chan struct{}, len(queued)+1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = wt.Run(ctx, func() { changed <- struct{}{} })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return changed
+}
+
+// Five renames over the config queued behind one another are one load:
+// the load reads the file after the last.
+func TestWatchRenameBurstIsOneLoad(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	write(t, p, "v1")
+	var burst []fsnotify.Event
+	for range 5 {
+		burst = append(burst, fsnotify.Event{Name: filepath.Join(filepath.Dir(p), ".next"), Op: fsnotify.Rename},
+			fsnotify.Event{Name: p, Op: fsnotify.Create})
+	}
+	changed := queuedWatcher(t, p, burst...)
+	select {
+	case <-changed:
+	case <-time.After(watchGuard):
+		t.Fatalf("no load within %s of a burst of renames", watchGuard)
+	}
+	select {
+	case <-changed:
+		t.Fatal("a second load for one burst of renames")
+	case <-time.After(quietWindow):
+	}
+}
+
+// A rename over the config followed, in the queue, by its removal and a new
+// file is not loaded at once: the new file may be half written, so the
+// change waits the debounce (an hour here: nothing comes).
+func TestWatchRenameThenRemovedWaits(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	write(t, p, "v1")
+	changed := queuedWatcher(t, p,
+		fsnotify.Event{Name: p, Op: fsnotify.Create},
+		fsnotify.Event{Name: p, Op: fsnotify.Remove},
+		fsnotify.Event{Name: p, Op: fsnotify.Create},
+		fsnotify.Event{Name: p, Op: fsnotify.Write})
+	select {
+	case <-changed:
+		t.Fatal("loaded at once, though the config was removed and written anew behind the rename")
+	case <-time.After(quietWindow):
 	}
 }
