@@ -268,7 +268,11 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 			wait = longer
 		}
 	}
-	status, data, err := readResponse(bufio.NewReader(conn), processing)
+	dr := &deadlineReader{r: conn}
+	status, data, err := readResponse(bufio.NewReader(dr), processing)
+	if err != nil && dr.timeout != nil {
+		err = dr.timeout // what cut the answer short, not how short it was
+	}
 	var ne net.Error
 	switch {
 	case err != nil && ctx.Err() != nil && !stop(): // ctx, not the daemon, ended the exchange
@@ -281,6 +285,25 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
 	}
 	return status, data, nil
+}
+
+// deadlineReader keeps the error of a read that timed out. bufio's
+// ReadLine, under textproto, hands back a line that the deadline cut
+// short as if it were whole and drops the error: a daemon too slow in the
+// middle of its status line or headers would read as a garbled answer
+// rather than as none in time.
+type deadlineReader struct {
+	r       io.Reader
+	timeout error
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	var ne net.Error
+	if d.timeout == nil && errors.As(err, &ne) && ne.Timeout() {
+		d.timeout = err
+	}
+	return n, err
 }
 
 // maxInterim bounds the interim (1xx) answers read before the final one.

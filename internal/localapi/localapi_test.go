@@ -262,6 +262,12 @@ func TestClientWithoutAnswer(t *testing.T) {
 			ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
 		// The deadline holds for the whole answer, not for each read,
 		// wherever the answer stands when it passes.
+		{"dribbling the status line", func(t *testing.T) string {
+			return fakeDaemon(t, dribble("", "HTTP/1.0 200 OK\r\n\r\n"+slowBody))
+		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
+		{"dribbling the headers", func(t *testing.T) string {
+			return fakeDaemon(t, dribble("HTTP/1.0 200 OK\r\n", "Content-Type: application/json\r\n\r\n"+slowBody))
+		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
 		{"dribbling the body", func(t *testing.T) string {
 			return fakeDaemon(t, dribble("HTTP/1.0 200 OK\r\nContent-Length: "+strconv.Itoa(len(slowBody))+"\r\n\r\n", slowBody))
 		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
