@@ -217,8 +217,7 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 // roundTrip sends one HTTP/1.0 GET (so the answer is never chunked: its
 // body ends when the daemon closes the connection) and reads the answer.
 func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error) {
-	d := net.Dialer{Timeout: cmp.Or(c.DialTimeout, DialTimeout)}
-	conn, err := d.DialContext(ctx, "unix", c.socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", ErrUnreachable, unwrapOp(err))
 	}
@@ -285,6 +284,27 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
 	}
 	return status, data, nil
+}
+
+// conn is what roundTrip needs of a connection to the daemon: a net.Conn,
+// or a blockingConn.
+type conn interface {
+	io.ReadWriteCloser
+	SetDeadline(t time.Time) error
+}
+
+// dial connects to the daemon. A context that can never be cancelled (the
+// credential helper's context.Background()) gets a socket read with
+// blocking system calls, which spares the helper the netpoller's cost
+// (dialBlocking says how much); any other keeps net's, which a cancel can
+// interrupt.
+func (c *Client) dial(ctx context.Context) (conn, error) {
+	timeout := cmp.Or(c.DialTimeout, DialTimeout)
+	if ctx.Done() == nil {
+		return dialBlocking(c.socket, timeout)
+	}
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, "unix", c.socket)
 }
 
 // deadlineReader keeps the error of a read that timed out. bufio's

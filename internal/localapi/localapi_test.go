@@ -22,11 +22,12 @@ import (
 // helper's), and one that can (ocicred get, the kubelet plugin, status).
 // Every client test runs with both.
 var contexts = []struct {
-	name string
-	ctx  func(t *testing.T) context.Context
+	name     string
+	ctx      func(t *testing.T) context.Context
+	blocking bool // on Linux: the client reads with blocking system calls
 }{
-	{"background", func(*testing.T) context.Context { return context.Background() }},
-	{"cancellable", func(t *testing.T) context.Context { return t.Context() }},
+	{"background", func(*testing.T) context.Context { return context.Background() }, true},
+	{"cancellable", func(t *testing.T) context.Context { return t.Context() }, false},
 }
 
 // serve runs handler with net/http on a unix socket, as the daemon does.
@@ -44,17 +45,24 @@ func serve(t *testing.T, handler http.HandlerFunc) string {
 }
 
 func TestClientAgainstNetHTTP(t *testing.T) {
-	var gotHeader, gotServer string
+	// What the handler saw. The race detector does not see the answer
+	// travel through a blocking read in the kernel, so a lock orders it.
+	var (
+		mu                   sync.Mutex
+		gotHeader, gotServer string
+	)
+	seen := func() (string, string) { mu.Lock(); defer mu.Unlock(); return gotHeader, gotServer }
 	big := make([]RegistryStatus, 2000) // ~300 KB: more than net/http buffers before it streams
 	for i := range big {
 		big[i] = RegistryStatus{Name: strings.Repeat("r", 20), State: StateReady}
 	}
 	sock := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		gotHeader = r.Header.Get(ClientHeader)
+		mu.Lock()
+		gotHeader, gotServer = r.Header.Get(ClientHeader), r.URL.Query().Get("server")
+		mu.Unlock()
 		switch r.URL.Path {
 		case PathCredentials:
-			gotServer = r.URL.Query().Get("server")
-			switch gotServer {
+			switch r.URL.Query().Get("server") {
 			case "ok.example/x?y":
 				_ = json.NewEncoder(w).Encode(CredentialsBody{Registry: "ok", Username: "u", Secret: "s"})
 			case "unmanaged.example":
@@ -76,6 +84,7 @@ func TestClientAgainstNetHTTP(t *testing.T) {
 			c.Name = ClientHelper
 			ctx := cc.ctx(t)
 			got, err := c.Credentials(ctx, "ok.example/x?y")
+			gotHeader, gotServer := seen()
 			if err != nil || got.Username != "u" || got.Secret != "s" || gotServer != "ok.example/x?y" || gotHeader != ClientHelper {
 				t.Errorf("Credentials = %+v, %v (server %q, header %q)", got, err, gotServer, gotHeader)
 			}
