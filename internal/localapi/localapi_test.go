@@ -31,7 +31,7 @@ var contexts = []struct {
 }
 
 // serve runs handler with net/http on a unix socket, as the daemon does.
-func serve(t *testing.T, handler http.HandlerFunc) string {
+func serve(t testing.TB, handler http.HandlerFunc) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	ln, err := net.Listen("unix", sock)
@@ -327,5 +327,29 @@ func TestClientHonoursContext(t *testing.T) {
 	_, err := NewClient(sock).Status(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("hung daemon, request cancelled: %v, want an error wrapping context.Canceled", err)
+	}
+}
+
+// BenchmarkClient asks a net/http daemon for credentials with each kind
+// of context, one request at a time. It measures a request in a process
+// that is already warm; test/bench BenchmarkGet measures whole helper
+// processes, where the netpoller's start-up adds to the net way.
+func BenchmarkClient(b *testing.B) {
+	sock := serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(CredentialsBody{Registry: "r", Username: "u", Secret: "s"})
+	})
+	for _, cc := range contexts {
+		b.Run(cc.name, func(b *testing.B) {
+			c := NewClient(sock)
+			ctx := context.Background()
+			if !cc.blocking {
+				ctx = b.Context()
+			}
+			for b.Loop() {
+				if _, err := c.Credentials(ctx, "a.example"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
