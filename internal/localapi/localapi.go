@@ -217,8 +217,7 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 // roundTrip sends one HTTP/1.0 GET (so the answer is never chunked: its
 // body ends when the daemon closes the connection) and reads the answer.
 func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error) {
-	d := net.Dialer{Timeout: cmp.Or(c.DialTimeout, DialTimeout)}
-	conn, err := d.DialContext(ctx, "unix", c.socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", ErrUnreachable, unwrapOp(err))
 	}
@@ -268,7 +267,11 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 			wait = longer
 		}
 	}
-	status, data, err := readResponse(bufio.NewReader(conn), processing)
+	dr := &deadlineReader{r: conn}
+	status, data, err := readResponse(bufio.NewReader(dr), processing)
+	if err != nil && dr.timeout != nil {
+		err = dr.timeout // what cut the answer short, not how short it was
+	}
 	var ne net.Error
 	switch {
 	case err != nil && ctx.Err() != nil && !stop(): // ctx, not the daemon, ended the exchange
@@ -281,6 +284,46 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 		return 0, nil, fmt.Errorf("read the daemon's answer: %w", err)
 	}
 	return status, data, nil
+}
+
+// conn is what roundTrip needs of a connection to the daemon: a net.Conn,
+// or a blockingConn.
+type conn interface {
+	io.ReadWriteCloser
+	SetDeadline(t time.Time) error
+}
+
+// dial connects to the daemon. A context that can never be cancelled (the
+// credential helper's context.Background()) gets a socket read with
+// blocking system calls, which spares the helper the netpoller's cost
+// (dialBlocking says how much); any other keeps net's, which a cancel can
+// interrupt.
+func (c *Client) dial(ctx context.Context) (conn, error) {
+	timeout := cmp.Or(c.DialTimeout, DialTimeout)
+	if ctx.Done() == nil {
+		return dialBlocking(c.socket, timeout)
+	}
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, "unix", c.socket)
+}
+
+// deadlineReader keeps the error of a read that timed out. bufio's
+// ReadLine, under textproto, hands back a line that the deadline cut
+// short as if it were whole and drops the error: a daemon too slow in the
+// middle of its status line or headers would read as a garbled answer
+// rather than as none in time.
+type deadlineReader struct {
+	r       io.Reader
+	timeout error
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	var ne net.Error
+	if d.timeout == nil && errors.As(err, &ne) && ne.Timeout() {
+		d.timeout = err
+	}
+	return n, err
 }
 
 // maxInterim bounds the interim (1xx) answers read before the final one.
