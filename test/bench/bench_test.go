@@ -184,6 +184,11 @@ func BenchmarkGetDaemonDown(b *testing.B) {
 			record(func(f *Figures) { *c.into(f) = s })
 		})
 	}
+	b.Run("helper-paired", func(b *testing.B) {
+		hello := Process{Env: down.Env(), Stdin: Server, Path: down.Bin.Hello}
+		floor, helper := measurePaired(b, down, hello, "hello", cases[0].p, `"Username":"AWS"`)
+		record(func(f *Figures) { f.HelperNoDaemonPaired = Paired{Floor: floor, Program: helper} })
+	})
 	if n := callsOf(down.Fake); n != 1 {
 		b.Errorf("%d GetAuthorizationToken calls without a daemon, want 1 (the first run; then the cache)", n)
 	}
@@ -215,6 +220,52 @@ func BenchmarkGet(b *testing.B) {
 			record(func(f *Figures) { *c.into(f) = s })
 		})
 	}
+	b.Run("helper-paired", func(b *testing.B) {
+		floor, helper := measurePaired(b, st, cases[0].p, "hello", cases[1].p, cases[1].want)
+		record(func(f *Figures) { f.HelperPaired = Paired{Floor: floor, Program: helper} })
+	})
+}
+
+// measurePaired is measure for two processes run in turn, each iteration
+// one run of each, their order swapped every other iteration: a floor and
+// the program held to it see the same machine, where one after the other
+// they see it minutes apart (the floor's median moved by a third between
+// two such runs here).
+func measurePaired(b *testing.B, st *Stage, floor Process, floorWant string, p Process, want string) (Sample, Sample) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		p    Process
+		want string
+	}{{floor, floorWant}, {p, want}} {
+		if _, out, err := c.p.Run(ctx); err != nil || !strings.Contains(out, c.want) {
+			b.Fatalf("untimed run: %v; stdout %q, want %q in it", err, out, c.want)
+		}
+	}
+	calls := callsOf(st.Fake)
+	var fs, ps Sample
+	i := 0
+	for b.Loop() {
+		order := []*Sample{&fs, &ps}
+		procs := []Process{floor, p}
+		if i%2 == 1 {
+			order[0], order[1], procs[0], procs[1] = order[1], order[0], procs[1], procs[0]
+		}
+		i++
+		for j, proc := range procs {
+			took, _, err := proc.Run(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			*order[j] = append(*order[j], took)
+		}
+	}
+	if n := callsOf(st.Fake) - calls; n != 0 {
+		b.Errorf("%d GetAuthorizationToken calls during the timed runs, want none (daemon or cache)", n)
+	}
+	b.ReportMetric(float64(fs.Median())/1e6, "floor-p50-ms")
+	b.ReportMetric(float64(ps.Median())/1e6, "p50-ms")
+	b.ReportMetric(ratio(ps.Median(), fs.Median()), "x-floor")
+	return fs, ps
 }
 
 // measure runs p once untimed (page cache, token cache) and checks its

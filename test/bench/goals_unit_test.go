@@ -41,10 +41,9 @@ func TestScaleRunsMedians(t *testing.T) {
 func TestGoalsTable(t *testing.T) {
 	const mib = 1 << 20
 	f := &Figures{
-		Scale:  ScaleRuns{{Fleet: DefaultScale, Ready: 300 * time.Millisecond, Reload: 150 * time.Millisecond, RSS: 49 * mib}},
-		Floor:  Sample{time.Millisecond},
-		Helper: Sample{1400 * time.Microsecond},
-		API:    &APIResult{Workers: 8, Answers: 15000, Elapsed: time.Second},
+		Scale:        ScaleRuns{{Fleet: DefaultScale, Ready: 300 * time.Millisecond, Reload: 150 * time.Millisecond, RSS: 49 * mib}},
+		HelperPaired: Paired{Floor: Sample{time.Millisecond}, Program: Sample{1400 * time.Microsecond}},
+		API:          &APIResult{Workers: 8, Answers: 15000, Elapsed: time.Second},
 	}
 	md := f.goalsMarkdown()
 	for _, want := range []string{
@@ -89,5 +88,21 @@ func TestLinkedLine(t *testing.T) {
 	}
 	if linkedLine(nil) != "" {
 		t.Error("a line for nothing measured")
+	}
+}
+
+// TestPairedRatio: the ratio is of the medians, and nothing measured is
+// no line and no ratio.
+func TestPairedRatio(t *testing.T) {
+	ms := time.Millisecond
+	p := Paired{Floor: Sample{ms, 2 * ms, 9 * ms}, Program: Sample{3 * ms, 3 * ms, 1 * ms}}
+	if got := p.Ratio(); got != 1.5 {
+		t.Errorf("Ratio = %v, want 1.5 (3 ms over 2 ms)", got)
+	}
+	if got, want := p.line("helper get"), "helper get, in turn with the floor: median 3.00ms against 2.00ms over 3 runs each, ratio 1.50x"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	if (Paired{Floor: Sample{ms}}).Ratio() != 0 || (Paired{}).line("x") != "" {
+		t.Error("a ratio or a line for a pair not measured")
 	}
 }

@@ -115,6 +115,10 @@ const methods = `## Method
   fills the cache with the one AWS call the stage makes; the timed runs read it. go test picks the number of runs (-benchtime; use
   ` + "`-bench Get -benchtime 200x`" + ` for exactly 200); median and p95 are nearest-rank
   over every run. ` + "`helper version`" + ` is the helper's start-up alone: no socket, no config.
+  The goals' ratios come from ` + "`helper-paired`" + `: the floor and the helper run in turn,
+  one of each per iteration, their order swapped every other one, so that both
+  see the same machine (run one after the other, the floor's median moved by a
+  third between two runs here).
 - **Daemon API** (BenchmarkDaemonAPI). Concurrent clients in the benchmark
   process ask the real daemon for the ECR registry's credentials over its unix
   socket with the helper's own client (internal/localapi: one connection per

@@ -26,6 +26,9 @@ type Figures struct {
 	Floor, Helper, HelperVersion, Ocicred Sample
 	// The same with no daemon at all (BenchmarkGetDaemonDown).
 	HelperNoDaemon, OcicredNoDaemon Sample
+	// The helper's get, daemon up and down, run in turn with the floor
+	// (measurePaired): the ratios the goals are judged on.
+	HelperPaired, HelperNoDaemonPaired Paired
 	// Sizes of the three programs, MiB.
 	HelperMiB, OcicredMiB, FloorMiB float64
 	API                             *APIResult
@@ -45,6 +48,27 @@ type Figures struct {
 	Wakeup []WakeupResult
 	// Linked is BenchmarkLinkedRSS's programs at rest.
 	Linked []LinkedRSS
+}
+
+// Paired are two processes' runs taken in turn: the floor's and a
+// program's.
+type Paired struct{ Floor, Program Sample }
+
+// Ratio is the program's median over the floor's; 0 when not measured.
+func (p Paired) Ratio() float64 {
+	if len(p.Floor) == 0 || len(p.Program) == 0 {
+		return 0
+	}
+	return ratio(p.Program.Median(), p.Floor.Median())
+}
+
+// line is the report's line for the pair, named name; "" when not measured.
+func (p Paired) line(name string) string {
+	if p.Ratio() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s, in turn with the floor: median %s against %s over %d runs each, ratio %.2fx",
+		name, ms(p.Program.Median()), ms(p.Floor.Median()), len(p.Program), p.Ratio())
 }
 
 // APIResult is the daemon API's throughput.
@@ -152,6 +176,11 @@ func (f *Figures) Lines() []string {
 	if f.ECRLoginSkipped != "" {
 		lines = append(lines, "docker-credential-ecr-login v0.12.0: not measured, it did not build: "+
 			strings.Join(strings.Fields(f.ECRLoginSkipped), " "))
+	}
+	for _, l := range []string{f.HelperPaired.line("helper get"), f.HelperNoDaemonPaired.line("helper get, no daemon")} {
+		if l != "" {
+			lines = append(lines, l)
+		}
 	}
 	latency("ocicred get", f.Ocicred)
 	latency("helper get, no daemon (cached token through the index; no exec)", f.HelperNoDaemon)
