@@ -56,20 +56,30 @@ func Build(ctx context.Context, dir string) (Binaries, error) {
 	if err := goCmd(ctx, src, args...); err != nil {
 		return Binaries{}, err
 	}
-	helloDir := filepath.Join(dir, "hello-src")
-	if err := os.MkdirAll(helloDir, 0o700); err != nil {
-		return Binaries{}, err
-	}
-	for name, content := range map[string]string{"go.mod": "module hello\n\ngo 1.26\n", "main.go": helloMain} {
-		if err := os.WriteFile(filepath.Join(helloDir, name), []byte(content), 0o600); err != nil {
-			return Binaries{}, err
-		}
-	}
-	args = append(append([]string{"build"}, BuildFlags...), "-o", b.Hello, ".")
-	if err := goCmd(ctx, helloDir, args...); err != nil {
+	if _, err := buildStandalone(ctx, dir, "hello", helloMain); err != nil {
 		return Binaries{}, err
 	}
 	return b, nil
+}
+
+// buildStandalone builds main, the source of a program that needs only the
+// standard library, as a module of its own named name, with BuildFlags,
+// into dir/name, and returns that path.
+func buildStandalone(ctx context.Context, dir, name, main string) (string, error) {
+	src := filepath.Join(dir, name+"-src")
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		return "", err
+	}
+	for file, content := range map[string]string{"go.mod": "module " + name + "\n\ngo 1.26\n", "main.go": main} {
+		if err := os.WriteFile(filepath.Join(src, file), []byte(content), 0o600); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(dir, name)
+	if err := goCmd(ctx, src, append(append([]string{"build"}, BuildFlags...), "-o", bin, ".")...); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
 
 // goCmd runs `go ARGS` in dir with CGO_ENABLED=0.

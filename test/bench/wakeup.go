@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,17 +52,8 @@ type WakeupResult struct {
 // StartBare builds bareMain with BuildFlags into dir and starts it on
 // socket; the caller stops it.
 func StartBare(ctx context.Context, dir, socket string) (*subproc.Proc, error) {
-	src := filepath.Join(dir, "bare-src")
-	if err := os.MkdirAll(src, 0o700); err != nil {
-		return nil, err
-	}
-	for name, content := range map[string]string{"go.mod": "module bare\n\ngo 1.26\n", "main.go": bareMain} {
-		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	bin := filepath.Join(dir, "bare")
-	if err := goCmd(ctx, src, append(append([]string{"build"}, BuildFlags...), "-o", bin, ".")...); err != nil {
+	bin, err := buildStandalone(ctx, dir, "bare", bareMain)
+	if err != nil {
 		return nil, err
 	}
 	proc, err := subproc.Start(exec.Command(bin, socket))
