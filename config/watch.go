@@ -63,6 +63,11 @@ func NewWatcher(path string, debounce time.Duration, log *slog.Logger) (*Watcher
 	if debounce <= 0 {
 		debounce = DefaultDebounce
 	}
+	// fsnotify names events after the folder as it was added: an absolute
+	// path matches them however the caller wrote it (./config.yaml).
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	// Look before watching: a config created in between is then taken
 	// for absent, and its next replacement waits the debounce, where the
 	// other order would take a half-written new file for a replacement.

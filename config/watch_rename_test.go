@@ -240,3 +240,24 @@ func TestWatchRenameThenRemovedWaits(t *testing.T) {
 	case <-time.After(quietWindow):
 	}
 }
+
+// A config named by a relative path (ocicred controller --config
+// config.yaml) is followed as well: fsnotify names events after the folder
+// as it was added ("./config.yaml"), which "config.yaml" did not match, so
+// such a config was never reloaded. Its rename over is delivered at once.
+func TestWatchRelativePath(t *testing.T) {
+	for _, name := range []string{"config.yaml", "./config.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			write(t, filepath.Join(dir, "config.yaml"), "v1")
+			w := watchDebounced(t, name, time.Hour)
+			renameOver(t, filepath.Join(dir, "config.yaml"), "v2")
+			select {
+			case <-w.changed:
+			case <-time.After(watchGuard):
+				t.Fatalf("a rename over %s was not delivered within %s", name, watchGuard)
+			}
+		})
+	}
+}
