@@ -360,13 +360,13 @@ func readResponse(r *bufio.Reader, interim func()) (int, []byte, error) {
 			interim()
 		}
 	}
-	body := io.Reader(r)
+	body, want := io.Reader(r), int64(-1)
 	if cl := hdr.Get("Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		if err != nil || n < 0 || n > maxBody {
 			return 0, nil, fmt.Errorf("bad Content-Length %q", cl)
 		}
-		body = io.LimitReader(r, n)
+		body, want = io.LimitReader(r, n), n
 	}
 	data, err := io.ReadAll(io.LimitReader(body, maxBody+1))
 	if err != nil {
@@ -374,6 +374,9 @@ func readResponse(r *bufio.Reader, interim func()) (int, []byte, error) {
 	}
 	if len(data) > maxBody {
 		return 0, nil, errors.New("answer larger than 4 MiB")
+	}
+	if want >= 0 && int64(len(data)) < want { // the daemon went in the middle of its answer
+		return 0, nil, io.ErrUnexpectedEOF
 	}
 	return status, data, nil
 }

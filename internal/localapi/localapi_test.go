@@ -282,15 +282,15 @@ func TestClientWithoutAnswer(t *testing.T) {
 		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
 		{"closes at once", func(t *testing.T) string { return fakeDaemon(t, func(net.Conn) {}) },
 			ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer: it closed the connection"},
+		// Half an answer is none, even when the half is valid JSON.
+		{"closes in the middle of the body", func(t *testing.T) string {
+			return fakeDaemon(t, func(c net.Conn) {
+				_, _ = c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\n{}"))
+			})
+		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer: it closed the connection"},
 		{"garbage", func(t *testing.T) string {
 			return fakeDaemon(t, func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH\r\n")) })
 		}, nil, `read the daemon's answer: not an HTTP answer: "SSH-2.0-OpenSSH"`},
-		{"answer over 4 MiB", func(t *testing.T) string {
-			return fakeDaemon(t, func(c net.Conn) {
-				_, _ = c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
-				_, _ = c.Write(make([]byte, maxBody+1))
-			})
-		}, nil, "read the daemon's answer: answer larger than 4 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,6 +312,24 @@ func TestClientWithoutAnswer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An answer over 4 MiB is refused, with either kind of context. Its own
+// test: the client's deadline must let 4 MiB through under the race
+// detector on a loaded machine, where the others' is 100 ms.
+func TestClientRefusesAnswerOver4MiB(t *testing.T) {
+	sock := fakeDaemon(t, func(c net.Conn) {
+		_, _ = c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+		_, _ = c.Write(make([]byte, maxBody+1))
+	})
+	for _, cc := range contexts {
+		c := NewClient(sock)
+		c.Deadline = time.Minute
+		_, err := c.Credentials(cc.ctx(t), "a.example")
+		if want := "read the daemon's answer: answer larger than 4 MiB"; err == nil || err.Error() != want {
+			t.Errorf("%s context: Credentials = %v; want %q", cc.name, err, want)
+		}
 	}
 }
 
