@@ -106,3 +106,20 @@ func TestPairedRatio(t *testing.T) {
 		t.Error("a ratio or a line for a pair not measured")
 	}
 }
+
+// TestHelperRatioPrefersPaired: the aim is judged on the runs taken in
+// turn when there are some, else on the runs taken one after the other.
+func TestHelperRatioPrefersPaired(t *testing.T) {
+	ms := time.Millisecond
+	f := &Figures{Floor: Sample{ms}, Helper: Sample{2 * ms}}
+	if got := f.HelperRatio(); got != 2 || f.HelperAimMet() {
+		t.Errorf("one after the other: ratio %v, met %v; want 2, not met", got, f.HelperAimMet())
+	}
+	f.HelperPaired = Paired{Floor: Sample{ms}, Program: Sample{1200 * time.Microsecond}}
+	if got := f.HelperRatio(); got != 1.2 || !f.HelperAimMet() {
+		t.Errorf("in turn: ratio %v, met %v; want 1.2, met", got, f.HelperAimMet())
+	}
+	if (&Figures{}).HelperRatio() != 0 || (&Figures{}).HelperAimMet() {
+		t.Error("an aim judged on nothing measured")
+	}
+}
