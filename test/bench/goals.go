@@ -29,14 +29,15 @@ const (
 // one ScaleFleet.
 type ScaleRuns []ProcessScaleResult
 
-// field is the median, least and most of one figure over the runs.
+// field is the median (of the two middle runs when they are even), least
+// and most of one figure over the runs.
 func (r ScaleRuns) field(get func(ProcessScaleResult) float64) (median, least, most float64) {
 	v := make([]float64, len(r))
 	for i, run := range r {
 		v[i] = get(run)
 	}
 	slices.Sort(v)
-	return v[(len(v)-1)/2], v[0], v[len(v)-1]
+	return (v[(len(v)-1)/2] + v[len(v)/2]) / 2, v[0], v[len(v)-1]
 }
 
 // RSS is the median VmRSS with every registry ready, in bytes.

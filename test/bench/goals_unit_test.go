@@ -31,6 +31,10 @@ func TestScaleRunsMedians(t *testing.T) {
 			t.Errorf("lines lack %q:\n%s", want, lines)
 		}
 	}
+	even := append(runs, ProcessScaleResult{Fleet: DefaultScale, Ready: 400 * time.Millisecond})
+	if got := even.Ready(); got != 250*time.Millisecond {
+		t.Errorf("Ready of four runs = %v, want 250ms, between the two middle ones", got)
+	}
 	if got := (ScaleRuns{}).Lines(); got != nil {
 		t.Errorf("no runs gave lines %q", got)
 	}

@@ -151,7 +151,8 @@ const methods = `## Method
   start → every registry ready (status polled every 10 ms), VmRSS and RssAnon
   from /proc/PID/status then; a config with new passwords renamed over the file
   → the last Basic registry answers with its new one (asked every 10 ms); VmHWM
-  over the run. Medians over the runs, with the least and the most.
+  over the run. At least five runs; medians (of the two middle runs when
+  they are even), with the least and the most.
 - **Linked libraries** (BenchmarkLinkedRSS). Programs built in the ocicred
   module with the same flags that link only some of its libraries, run their
   package initialisation, print "ready" and wait: VmRSS and RssFile (the
