@@ -269,8 +269,11 @@ func (c *Client) roundTrip(ctx context.Context, path string) (int, []byte, error
 	}
 	dr := &deadlineReader{r: conn}
 	status, data, err := readResponse(bufio.NewReader(dr), processing)
-	if err != nil && dr.timeout != nil {
+	switch {
+	case err != nil && dr.timeout != nil:
 		err = dr.timeout // what cut the answer short, not how short it was
+	case err != nil && dr.eof:
+		err = io.ErrUnexpectedEOF // the daemon went in the middle of its head
 	}
 	var ne net.Error
 	switch {
@@ -307,14 +310,16 @@ func (c *Client) dial(ctx context.Context) (conn, error) {
 	return d.DialContext(ctx, "unix", c.socket)
 }
 
-// deadlineReader keeps the error of a read that timed out. bufio's
-// ReadLine, under textproto, hands back a line that the deadline cut
-// short as if it were whole and drops the error: a daemon too slow in the
+// deadlineReader keeps the error of a read that timed out, and whether
+// the connection ended. bufio's ReadLine, under textproto, hands back a
+// line that the deadline or the end of the connection cut short as if it
+// were whole and drops the error: a daemon too slow, or gone, in the
 // middle of its status line or headers would read as a garbled answer
-// rather than as none in time.
+// rather than as none.
 type deadlineReader struct {
 	r       io.Reader
 	timeout error
+	eof     bool
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
@@ -323,6 +328,7 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	if d.timeout == nil && errors.As(err, &ne) && ne.Timeout() {
 		d.timeout = err
 	}
+	d.eof = d.eof || errors.Is(err, io.EOF)
 	return n, err
 }
 

@@ -282,6 +282,12 @@ func TestClientWithoutAnswer(t *testing.T) {
 		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer within 100ms"},
 		{"closes at once", func(t *testing.T) string { return fakeDaemon(t, func(net.Conn) {}) },
 			ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer: it closed the connection"},
+		{"closes in the middle of the status line", func(t *testing.T) string {
+			return fakeDaemon(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.0 2")) })
+		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer: it closed the connection"},
+		{"closes in the middle of the headers", func(t *testing.T) string {
+			return fakeDaemon(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Ty")) })
+		}, ErrNoAnswer, "daemon not reachable: it accepted the connection but gave no answer: it closed the connection"},
 		// Half an answer is none, even when the half is valid JSON.
 		{"closes in the middle of the body", func(t *testing.T) string {
 			return fakeDaemon(t, func(c net.Conn) {
