@@ -52,6 +52,22 @@ type Failure struct {
 func (e *Failure) Error() string { return e.Msg }
 func (e *Failure) Unwrap() error { return e.err }
 
+// Reason is the failure's short code for the refresh metric's reason
+// label (spec, "Operating it"): the code Azure answered (AADSTS, ACR's, or
+// "HTTP nnn"), "NoCredentials" when the node has none, "clock_skew"; empty
+// otherwise, for the caller to classify.
+func (e *Failure) Reason() string {
+	switch {
+	case e.Code != "":
+		return e.Code
+	case e.Kind == KindNoCredentials:
+		return "NoCredentials"
+	case e.Kind == KindClockSkew:
+		return "clock_skew"
+	}
+	return ""
+}
+
 // advice says what to do about a kind of failure.
 func advice(k Kind) string {
 	switch k {

@@ -37,6 +37,20 @@ type Failure struct {
 func (e *Failure) Error() string { return e.Msg }
 func (e *Failure) Unwrap() error { return e.err }
 
+// Reason is the failure's short code for the refresh metric's reason
+// label (spec, "Operating it"): AWS's error code when AWS answered,
+// "NoCredentials" when the node has none; empty otherwise, for the caller
+// to classify (a timeout, a clock skew found locally).
+func (e *Failure) Reason() string {
+	switch {
+	case e.Code != "":
+		return e.Code
+	case e.Kind == KindNoCredentials:
+		return "NoCredentials"
+	}
+	return ""
+}
+
 // kindOf classifies an error AWS answered with by its code.
 func kindOf(ae smithy.APIError) Kind {
 	switch ae.ErrorCode() {

@@ -47,6 +47,22 @@ func (e *Failure) Error() string { return e.Msg }
 // context or network error), for errors.Is and errors.As.
 func (e *Failure) Unwrap() error { return e.err }
 
+// Reason is the failure's short code for the refresh metric's reason
+// label (spec, "Operating it"): Google's error code when Google answered,
+// "NoCredentials" when the node has none, "clock_skew"; empty otherwise,
+// for the caller to classify.
+func (e *Failure) Reason() string {
+	switch {
+	case e.Code != "":
+		return e.Code
+	case e.Kind == KindNoCredentials:
+		return "NoCredentials"
+	case e.Kind == KindClockSkew:
+		return "clock_skew"
+	}
+	return ""
+}
+
 // advice says what to do about a kind of failure.
 func advice(k Kind) string {
 	switch k {

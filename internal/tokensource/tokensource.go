@@ -146,29 +146,17 @@ func Explain(err error) error {
 }
 
 // Reason is a short code for a failed fetch, for the refresh metric's
-// reason label: the cloud's error code, "NoCredentials", "timeout",
-// "clock_skew" or "other".
+// reason label: the cloud's own (its Failure's Reason: the cloud's error
+// code, "NoCredentials", "clock_skew"), else "timeout", "clock_skew" or
+// "other".
 func Reason(err error) string {
-	var ae *ecrtoken.Failure
-	var af *acrtoken.Failure
-	var gf *gartoken.Failure
+	var f interface{ Reason() string } // ecrtoken's, gartoken's or acrtoken's *Failure
+	if errors.As(err, &f) {
+		if r := f.Reason(); r != "" {
+			return r
+		}
+	}
 	switch {
-	case errors.As(err, &gf) && gf.Code != "":
-		return gf.Code
-	case errors.As(err, &gf) && gf.Kind == gartoken.KindNoCredentials:
-		return "NoCredentials"
-	case errors.As(err, &gf) && gf.Kind == gartoken.KindClockSkew:
-		return "clock_skew"
-	case errors.As(err, &ae) && ae.Code != "":
-		return ae.Code
-	case errors.As(err, &ae) && ae.Kind == ecrtoken.KindNoCredentials:
-		return "NoCredentials"
-	case errors.As(err, &af) && af.Code != "":
-		return af.Code
-	case errors.As(err, &af) && af.Kind == acrtoken.KindNoCredentials:
-		return "NoCredentials"
-	case errors.As(err, &af) && af.Kind == acrtoken.KindClockSkew:
-		return "clock_skew"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, creds.ErrClockSkew):

@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/ocicred/ocicred/internal/acrtoken"
 	"github.com/ocicred/ocicred/internal/creds"
 	"github.com/ocicred/ocicred/internal/ecrtoken"
+	"github.com/ocicred/ocicred/internal/gartoken"
 	"github.com/ocicred/ocicred/internal/tokencache"
 )
 
@@ -91,6 +93,13 @@ func TestReason(t *testing.T) {
 		errors.New("x"):          "other",
 		&acrtoken.Failure{Kind: acrtoken.KindBadSecret, Code: "AADSTS7000215"}: "AADSTS7000215",
 		&acrtoken.Failure{Kind: acrtoken.KindNoCredentials}:                    "NoCredentials",
+		&acrtoken.Failure{Kind: acrtoken.KindClockSkew}:                        "clock_skew",
+		&acrtoken.Failure{Kind: acrtoken.KindUnreachable}:                      "other",
+		&gartoken.Failure{Kind: gartoken.KindRejected, Code: "invalid_grant"}:  "invalid_grant",
+		&gartoken.Failure{Kind: gartoken.KindNoCredentials}:                    "NoCredentials",
+		&gartoken.Failure{Kind: gartoken.KindClockSkew}:                        "clock_skew",
+		// A cloud's failure with no label of its own, wrapped, falls to the generic ones.
+		fmt.Errorf("refresh: %w", &ecrtoken.Failure{Kind: ecrtoken.KindUnreachable, Msg: "x"}): "other",
 	} {
 		if got := Reason(err); got != want {
 			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
