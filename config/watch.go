@@ -146,11 +146,7 @@ func (wt *Watcher) Run(ctx context.Context, onChange func()) error {
 			if !ok {
 				return nil
 			}
-			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				wt.mu.Lock()
-				delete(wt.watched, ev.Name) // a watched folder that goes is watched again if it comes back
-				wt.mu.Unlock()
-			}
+			wt.unwatchGone(ev)
 			if !wt.replaced(ev) {
 				if wt.concerns(ev.Name) && (ev.Op != fsnotify.Chmod || ev.Name == path) {
 					timer.Reset(debounce)
@@ -192,11 +188,7 @@ func (wt *Watcher) drain(events <-chan fsnotify.Event) (removed bool) {
 			if !ok {
 				return removed
 			}
-			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-				wt.mu.Lock()
-				delete(wt.watched, ev.Name)
-				wt.mu.Unlock()
-			}
+			wt.unwatchGone(ev)
 			wasPresent := wt.present
 			wt.replaced(ev)
 			if wasPresent && !wt.present {
@@ -205,6 +197,16 @@ func (wt *Watcher) drain(events <-chan fsnotify.Event) (removed bool) {
 		default:
 			return removed
 		}
+	}
+}
+
+// unwatchGone forgets a watched folder that ev removed or renamed away:
+// addWatches watches it again if it comes back.
+func (wt *Watcher) unwatchGone(ev fsnotify.Event) {
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		wt.mu.Lock()
+		delete(wt.watched, ev.Name)
+		wt.mu.Unlock()
 	}
 }
 
